@@ -1,0 +1,217 @@
+"""Configuration: schema validation with defaults, semantic checks and identifiers.
+
+The workflow calls :func:`check_config` when it starts, before any job runs: an unknown
+key, a wrong type or an input file that does not exist fails at once, with a message
+naming the key and, for files, the path.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+SIMULATED_FILE_KEYS = ("bold", "video", "captions", "segments")
+WEIGHT_SUFFIXES = (".ckpt", ".pt", ".pth", ".bin", ".safetensors")
+
+
+class ConfigError(ValueError):
+    """A configuration problem, with the key (and path) in its message."""
+
+
+def load_schema(path):
+    """Read the YAML JSON-schema of the configuration."""
+    return yaml.safe_load(Path(path).read_text())
+
+
+def fill_defaults(config, schema):
+    """Fill missing keys from the schema's ``default`` values, recursively, in place."""
+    if schema.get("type") != "object" or not isinstance(config, dict):
+        return config
+    for key, sub in schema.get("properties", {}).items():
+        if key not in config and "default" in sub:
+            config[key] = copy.deepcopy(sub["default"])
+        if key in config:
+            fill_defaults(config[key], sub)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        for key, value in config.items():
+            if key not in schema.get("properties", {}):
+                fill_defaults(value, extra)
+    return config
+
+
+def _fill_array_items(config, schema):
+    """Fill defaults inside arrays of objects (e.g. simulation.couplings)."""
+    if isinstance(config, dict) and schema.get("type") == "object":
+        for key, sub in schema.get("properties", {}).items():
+            if key in config:
+                _fill_array_items(config[key], sub)
+    elif isinstance(config, list) and isinstance(schema.get("items"), dict):
+        for item in config:
+            fill_defaults(item, schema["items"])
+
+
+def _key(error):
+    path = ".".join(str(p) for p in error.absolute_path)
+    return path or "<top level>"
+
+
+def validate(config, schema):
+    """Validate against the schema and fill defaults.
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem as ``key: message``.
+    """
+    fill_defaults(config, schema)
+    _fill_array_items(config, schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    problems = []
+    for error in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path)):
+        if error.validator == "additionalProperties":
+            allowed = sorted(error.schema.get("properties", {}))
+            unknown = sorted(set(error.instance) - set(allowed))
+            for key in unknown:
+                where = ".".join([*map(str, error.absolute_path), key])
+                hint = f" (allowed here: {', '.join(allowed)})" if allowed else ""
+                problems.append(f"{where}: unknown key{hint}")
+        else:
+            problems.append(f"{_key(error)}: {error.message}")
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+    return config
+
+
+def subjects(config):
+    """Subject identifiers: simulated ``sim01...``, ``data.subjects`` or ``data.subjects_file``."""
+    data = config["data"]
+    if data["source"] == "simulation":
+        return [f"sim{i + 1:02d}" for i in range(config["simulation"]["subjects"])]
+    if data.get("subjects_file"):
+        path = Path(data["subjects_file"])
+        if not path.exists():
+            raise ConfigError(f"data.subjects_file: file not found: {path}")
+        lines = [ln.split("#")[0].strip() for ln in path.read_text().splitlines()]
+        subs = [ln for ln in lines if ln]
+    else:
+        subs = list(data.get("subjects") or [])
+    if len(subs) < 2:
+        raise ConfigError(
+            "data.subjects / data.subjects_file: at least 2 subjects are needed for the group "
+            f"statistics (got {len(subs)})."
+        )
+    if len(set(subs)) != len(subs):
+        raise ConfigError("data.subjects: subject identifiers must be unique")
+    return subs
+
+
+def runs(config):
+    """Run identifiers: simulated ``run1...`` or ``data.runs``."""
+    if config["data"]["source"] == "simulation":
+        return [f"run{i + 1}" for i in range(config["simulation"]["runs"])]
+    if not config["data"].get("runs"):
+        raise ConfigError("data.runs: list the run identifiers (at least 2, for prediction).")
+    return list(config["data"]["runs"])
+
+
+def generated_inputs(config):
+    """Config file keys whose files the workflow makes itself (not checked for existence)."""
+    keys = set()
+    if config["data"]["source"] == "simulation":
+        keys.update(SIMULATED_FILE_KEYS)
+    if config.get("captioning", {}).get("enabled"):
+        keys.add("captions")
+    return keys
+
+
+def check_files(config):
+    """Check that every input file named by the config exists.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key and every missing path.
+    """
+    data = config["data"]
+    generated = generated_inputs(config)
+    missing = []
+
+    def need(key, path):
+        if key not in generated and path and not Path(path).exists():
+            missing.append(f"data.{key}: file not found: {path}")
+
+    run_ids = runs(config)
+    if "segments" not in generated:
+        need("segments", data["segments"])
+    for run in run_ids:
+        if data.get("frames_dir"):
+            need("frames_dir", data["frames_dir"].format(run=run))
+        elif data.get("video"):
+            need("video", data["video"].format(run=run))
+        else:
+            missing.append("data.video / data.frames_dir: give one of them")
+            break
+        need("captions", data["captions"].format(run=run))
+    for sub in subjects(config):
+        for run in run_ids:
+            need("bold", data["bold"].format(subject=sub, run=run))
+    if data.get("mask"):
+        need("mask", data["mask"])
+    for name, model in config["models"].items():
+        for key in ("checkpoint", "pretrained", "weights"):
+            value = model.get(key)
+            if isinstance(value, str) and (
+                value.endswith(WEIGHT_SUFFIXES) or value.startswith(("/", "./", "../"))
+            ):
+                if not Path(value).exists():
+                    missing.append(f"models.{name}.{key}: file not found: {value}")
+    if missing:
+        shown = missing[:20] + ([f"... and {len(missing) - 20} more"] if len(missing) > 20 else [])
+        raise ConfigError("missing input files:\n  " + "\n  ".join(shown))
+
+
+def check_semantics(config):
+    """Checks the schema cannot express (templates with {subject}/{run}, couplings)."""
+    data = config["data"]
+    problems = []
+    if "{subject}" not in data["bold"] or "{run}" not in data["bold"]:
+        problems.append("data.bold: the path template needs {subject} and {run}")
+    for key in ("video", "captions", "frames_dir"):
+        if data.get(key) and "{run}" not in data[key]:
+            problems.append(f"data.{key}: the path template needs {{run}}")
+    networks = set(config["networks"]["mapping"])
+    for i, c in enumerate(config["simulation"].get("couplings", [])):
+        if c["model"] not in config["models"]:
+            problems.append(
+                f"simulation.couplings[{i}].model: {c['model']!r} is not a key of models "
+                f"({', '.join(config['models'])})"
+            )
+        if c["network"] not in networks:
+            problems.append(
+                f"simulation.couplings[{i}].network: {c['network']!r} is not a network of "
+                f"networks.mapping ({', '.join(sorted(networks))})"
+            )
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+
+
+def check_config(config, schema):
+    """Validate ``config`` in place: schema and defaults, semantics, then input files.
+
+    Parameters
+    ----------
+    config : dict
+        The workflow's config (modified in place: defaults filled).
+    schema : str or Path or dict
+        The JSON schema (YAML file) of the configuration.
+    """
+    if not isinstance(schema, dict):
+        schema = load_schema(schema)
+    validate(config, schema)
+    check_semantics(config)
+    check_files(config)
+    return config

@@ -1,0 +1,1 @@
+"""Temporal model, sparse dictionary learning, voxel-wise encoding and group statistics."""

@@ -1,0 +1,233 @@
+"""Temporal model (METHOD 3): AN series -> HRF-convolved, z-scored regressors.
+
+Each step is a stateless scikit-learn transformer that knows the run of every row, so
+that nothing (z-scoring statistics, HRF tails) crosses a run boundary:
+
+``MovieStandardizer`` (z-score over movie TRs, rest set to 0) -> ``HRFConvolver`` ->
+``RowSelector`` (drop rest) -> ``RunStandardizer`` (z-score per run).
+:func:`regressor_pipeline` chains them; :func:`timing` gives the row labels from the
+stimulus tables.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from nilearn.glm.first_level import hemodynamic_models
+from scipy import signal
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.pipeline import Pipeline
+
+
+def hrf_kernel(hrf="spm", tr=1.0, time_length=32.0):
+    """The canonical HRF sampled at the TR (nilearn's ``spm_hrf`` or ``glover_hrf``).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        Kernel starting at lag 0, summing to 1.
+    """
+    makers = {"spm": hemodynamic_models.spm_hrf, "glover": hemodynamic_models.glover_hrf}
+    if hrf not in makers:
+        raise ValueError(f"temporal.hrf must be one of {sorted(makers)}, got {hrf!r}")
+    return np.asarray(makers[hrf](float(tr), oversampling=1, time_length=time_length), float)
+
+
+def run_slices(runs):
+    """Contiguous row slices of each run, in order of appearance.
+
+    Raises
+    ------
+    ValueError
+        When a run's rows are not contiguous.
+    """
+    runs = np.asarray(runs)
+    if runs.ndim != 1 or runs.size == 0:
+        raise ValueError("runs must be a non-empty 1-D array of run labels, one per row")
+    change = np.flatnonzero(runs[1:] != runs[:-1]) + 1
+    bounds = np.concatenate([[0], change, [runs.size]])
+    labels = runs[bounds[:-1]]
+    if len(set(labels.tolist())) != len(labels):
+        raise ValueError("the rows of each run must be contiguous (runs concatenated in order)")
+    return [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _zscore_rows(x, rows):
+    """z-score the columns of ``x`` using the statistics of ``rows`` (constant columns -> 0)."""
+    ref = x[rows]
+    mean = ref.mean(0, dtype=np.float64)
+    std = ref.std(0, dtype=np.float64)
+    scale = np.divide(1.0, std, out=np.zeros_like(std), where=std > 1e-12)
+    return ((x - mean) * scale).astype(x.dtype, copy=False)
+
+
+def _check_rows(X, labels, name):
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"expected a 2-D (T x N) array, got shape {X.shape}")
+    if len(labels) != X.shape[0]:
+        raise ValueError(f"{name} has {len(labels)} rows but the data has {X.shape[0]}")
+    return X
+
+
+class MovieStandardizer(TransformerMixin, BaseEstimator):
+    """Per run, z-score each column over the movie rows and set the rest rows to 0.
+
+    Parameters
+    ----------
+    runs : array of shape (T,)
+        Run label of each row (rows of a run contiguous).
+    movie : array of bool, shape (T,)
+        True on movie TRs, False on rest.
+    """
+
+    def __init__(self, runs, movie):
+        self.runs = runs
+        self.movie = movie
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        X = _check_rows(X, self.runs, "runs")
+        movie = np.asarray(self.movie, bool)
+        out = np.zeros(X.shape, np.float32)
+        for sl in run_slices(self.runs):
+            keep = movie[sl]
+            if keep.sum() > 1:
+                block = np.asarray(X[sl], np.float32)
+                out[sl] = np.where(keep[:, None], _zscore_rows(block, keep), 0.0)
+        return out
+
+
+class HRFConvolver(TransformerMixin, BaseEstimator):
+    """Convolve every column with the canonical HRF, within runs only (causal, truncated).
+
+    Parameters
+    ----------
+    runs : array of shape (T,)
+        Run label of each row.
+    hrf : {'spm', 'glover'}
+    tr : float
+        Seconds per row.
+    """
+
+    def __init__(self, runs, hrf="spm", tr=1.0):
+        self.runs = runs
+        self.hrf = hrf
+        self.tr = tr
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        X = _check_rows(X, self.runs, "runs")
+        kernel = hrf_kernel(self.hrf, self.tr).astype(np.float32)
+        out = np.empty(X.shape, np.float32)
+        for sl in run_slices(self.runs):
+            block = np.asarray(X[sl], np.float32)
+            n = block.shape[0]
+            out[sl] = signal.oaconvolve(block, kernel[:, None], mode="full", axes=0)[:n]
+        return out
+
+
+class RowSelector(TransformerMixin, BaseEstimator):
+    """Keep the rows where ``keep`` is True (e.g. drop rest TRs)."""
+
+    def __init__(self, keep):
+        self.keep = keep
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        X = _check_rows(X, self.keep, "keep")
+        return X[np.asarray(self.keep, bool)]
+
+
+class RunStandardizer(TransformerMixin, BaseEstimator):
+    """z-score each column within each run (constant columns become 0)."""
+
+    def __init__(self, runs):
+        self.runs = runs
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        X = _check_rows(X, self.runs, "runs")
+        out = np.empty(X.shape, np.float32)
+        for sl in run_slices(self.runs):
+            block = np.asarray(X[sl], np.float32)
+            out[sl] = _zscore_rows(block, np.ones(block.shape[0], bool))
+        return out
+
+
+def timing(tables):
+    """Row labels of all TRs of all runs from the stimulus tables.
+
+    Parameters
+    ----------
+    tables : DataFrame or list of DataFrame
+        Stimulus tables (``read_stimulus_table``), in ``data.runs`` order.
+
+    Returns
+    -------
+    DataFrame
+        ``run, tr, movie, validation`` per TR, runs concatenated.
+    """
+    if not isinstance(tables, pd.DataFrame):
+        tables = pd.concat(list(tables), ignore_index=True)
+    return pd.DataFrame(
+        {
+            "run": tables["run"].astype(str).to_numpy(),
+            "tr": tables["tr"].astype(int).to_numpy(),
+            "movie": (tables["condition"] == "movie").to_numpy(),
+            "validation": tables["validation"].astype(bool).to_numpy(),
+        }
+    )
+
+
+def kept_rows(rows, drop_rest=True):
+    """Boolean mask of the rows kept for modelling (movie rows when ``drop_rest``)."""
+    return rows["movie"].to_numpy() if drop_rest else np.ones(len(rows), bool)
+
+
+def regressor_pipeline(rows, hrf="spm", tr=1.0, drop_rest=True):
+    """The temporal model of METHOD 3 as a scikit-learn ``Pipeline``.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Output of :func:`timing` (one row per TR of all runs).
+    hrf : {'spm', 'glover'}
+    tr : float
+    drop_rest : bool
+
+    Returns
+    -------
+    Pipeline
+        ``transform(X)`` maps T_all x N AN series to T_kept x N float32 regressors.
+    """
+    runs = rows["run"].to_numpy()
+    movie = rows["movie"].to_numpy()
+    keep = kept_rows(rows, drop_rest)
+    return Pipeline(
+        [
+            ("movie_zscore", MovieStandardizer(runs, movie)),
+            ("hrf", HRFConvolver(runs, hrf, tr)),
+            ("select", RowSelector(keep)),
+            ("run_zscore", RunStandardizer(runs[keep])),
+        ]
+    )
+
+
+def convolved_series(X, rows, hrf="spm", tr=1.0):
+    """HRF-convolved AN series over all TRs (rest included), as BOLD would carry them."""
+    runs = rows["run"].to_numpy()
+    return Pipeline(
+        [
+            ("movie_zscore", MovieStandardizer(runs, rows["movie"].to_numpy())),
+            ("hrf", HRFConvolver(runs, hrf, tr)),
+        ]
+    ).transform(X)

@@ -1,0 +1,1 @@
+"""fMRI data: CIFTI-2 and NIfTI reading and writing, subject BOLD preparation."""

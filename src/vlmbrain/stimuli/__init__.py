@@ -1,0 +1,1 @@
+"""Stimuli: the synthetic movie, video decoding and per-TR stimulus tables."""

@@ -1,0 +1,191 @@
+"""Video reading and writing with PyAV (FFmpeg's own codecs, shipped in the wheel)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image
+
+from vlmbrain.io import atomic_path
+
+REST_GREY = 128
+
+
+def video_info(path):
+    """Duration (s), frame rate, width and height of a video file.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        Naming the file, when it is missing or has no readable video stream.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: video file not found; check data.video in the config.")
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            rate = float(stream.average_rate or stream.guessed_rate or 0)
+            if stream.duration is not None and stream.time_base is not None:
+                duration = float(stream.duration * stream.time_base)
+            elif container.duration is not None:
+                duration = container.duration / av.time_base
+            else:
+                duration = stream.frames / rate
+            return {
+                "duration": duration,
+                "fps": rate,
+                "width": stream.codec_context.width,
+                "height": stream.codec_context.height,
+                "frames": stream.frames,
+            }
+    except (av.error.FFmpegError, IndexError) as err:
+        raise ValueError(f"{path}: not a readable video file ({err}).") from err
+
+
+def write_video(path, frames, fps, codec="mpeg4", quality=2):
+    """Write RGB uint8 frames (H x W x 3) to a video file, atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        Output file (``.mp4``).
+    frames : iterable of ndarray
+        Frames of equal, even size.
+    fps : int
+        Frame rate.
+    codec : str
+        FFmpeg encoder; ``mpeg4`` is built into every FFmpeg.
+    quality : int
+        Fixed quantiser (1 best, 31 worst) for ``mpeg4``.
+    """
+    with atomic_path(path) as tmp:
+        with av.open(str(tmp), mode="w", format="mp4") as container:
+            stream = container.add_stream(codec, rate=Fraction(int(fps), 1))
+            stream.pix_fmt = "yuv420p"
+            # Fixed quantiser: near-lossless, reproducible frames.
+            stream.codec_context.options = {"qscale": str(int(quality))}
+            first = True
+            for frame in frames:
+                frame = np.ascontiguousarray(frame, dtype=np.uint8)
+                if first:
+                    stream.height, stream.width = frame.shape[:2]
+                    first = False
+                vf = av.VideoFrame.from_ndarray(frame, format="rgb24")
+                for packet in stream.encode(vf):
+                    container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+
+
+def decode_at(path, times):
+    """Decode the frames shown at the given times of a video.
+
+    The frame shown at time t is the last frame whose presentation time is <= t.
+
+    Parameters
+    ----------
+    path : str or Path
+        Video file.
+    times : array-like of float
+        Times in seconds, in any order.
+
+    Returns
+    -------
+    list of ndarray
+        RGB uint8 frames (H x W x 3), in the order of ``times``.
+    """
+    times = np.asarray(times, dtype=float)
+    order = np.argsort(times, kind="stable")
+    out = [None] * len(times)
+    k = 0
+    previous = None
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for frame in container.decode(stream):
+            t = float(frame.pts * stream.time_base) if frame.pts is not None else frame.time
+            # Every target before this frame's time shows the previous frame.
+            while k < len(order) and times[order[k]] < t - 1e-6 and previous is not None:
+                out[order[k]] = previous
+                k += 1
+            if k >= len(order):
+                break
+            previous = frame.to_ndarray(format="rgb24")
+        while k < len(order) and previous is not None:
+            out[order[k]] = previous  # targets after the last frame show the last frame
+            k += 1
+    if any(o is None for o in out):
+        raise ValueError(f"{path}: no decodable frame for some requested times.")
+    return out
+
+
+def iter_frames(table, frames_per_tr=1, tr=None):
+    """Yield the frame of each row of a stimulus table.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Stimulus table rows (see :mod:`vlmbrain.stimuli.table`), any number of runs.
+    frames_per_tr : int
+        Number of frames averaged per TR, spread evenly over the TR (1: the midpoint).
+    tr : float, optional
+        Repetition time; inferred from the table's onsets when omitted.
+
+    Yields
+    ------
+    ndarray
+        RGB uint8 frame (H x W x 3) per row, in row order; rest rows give a mid-grey
+        frame of the run's frame size.
+    """
+    if tr is None:
+        onsets = table["onset"].to_numpy(dtype=float)
+        steps = np.diff(onsets)
+        tr = float(np.median(steps[steps > 0])) if (steps > 0).any() else 1.0
+    for source, rows in _consecutive_groups(table):
+        movie = (rows["condition"] == "movie").to_numpy()
+        if not np.isnan(rows["frame_time"].to_numpy(dtype=float)).all():
+            mids = rows["frame_time"].to_numpy(dtype=float)
+            offsets = (np.arange(frames_per_tr) + 0.5) / frames_per_tr - 0.5
+            times = (mids[:, None] + offsets[None, :] * tr)[movie].ravel()
+            decoded = decode_at(source, times) if len(times) else []
+            shape = decoded[0].shape if decoded else video_shape(source)
+            grey = np.full(shape, REST_GREY, dtype=np.uint8)
+            j = 0
+            for is_movie in movie:
+                if not is_movie:
+                    yield grey
+                    continue
+                group = decoded[j * frames_per_tr : (j + 1) * frames_per_tr]
+                j += 1
+                yield group[0] if frames_per_tr == 1 else _average(group)
+        else:
+            for is_movie, image in zip(movie, rows["frame_source"]):
+                frame = np.asarray(Image.open(image).convert("RGB"))
+                yield frame if is_movie else np.full_like(frame, REST_GREY)
+
+
+def video_shape(path):
+    """Frame shape (H, W, 3) of a video."""
+    info = video_info(path)
+    return (info["height"], info["width"], 3)
+
+
+def _average(frames):
+    return np.mean(np.stack(frames).astype(np.float32), axis=0).round().astype(np.uint8)
+
+
+def _consecutive_groups(table):
+    """Split rows into consecutive groups sharing a video file (image rows: one group)."""
+    times = table["frame_time"].to_numpy(dtype=float)
+    sources = table["frame_source"].to_numpy()
+    key = [s if not np.isnan(t) else "<images>" for s, t in zip(sources, times)]
+    start = 0
+    for i in range(1, len(key) + 1):
+        if i == len(key) or key[i] != key[start]:
+            rows = table.iloc[start:i]
+            yield (key[start], rows)
+            start = i

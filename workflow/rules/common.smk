@@ -1,0 +1,41 @@
+# Shared by every rule file: configuration checks, identifiers and input helpers.
+import os
+import sys
+from pathlib import Path
+
+_SRC = str(Path(workflow.basedir) / "src")
+if _SRC not in sys.path:
+    sys.path.insert(0, _SRC)
+# Jobs (local, conda or cluster) import the library from this checkout.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p
+)
+
+from vlmbrain import config as vbconfig
+
+vbconfig.check_config(config, schema=Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+
+RES = config["results"]
+SUBJECTS = vbconfig.subjects(config)
+RUNS = vbconfig.runs(config)
+MODELS = list(config["models"])
+SIMULATION = config["data"]["source"] == "simulation"
+STIMULUS_TABLES = expand(f"{RES}/stimuli/{{run}}.tsv", run=RUNS)
+NETWORKS_NPZ = f"{RES}/networks/networks.npz"
+NETWORKS_DLABEL = f"{RES}/networks/networks.dlabel.nii"
+
+
+wildcard_constraints:
+    subject="[^/]+",
+    model="|".join(MODELS),
+    run="|".join(RUNS),
+
+
+def bold_inputs(wildcards):
+    """The BOLD files of one subject, one per run, in the order of ``data.runs``."""
+    return [config["data"]["bold"].format(subject=wildcards.subject, run=run) for run in RUNS]
+
+
+def activations_dir(model):
+    """The activations folder of one model."""
+    return f"{RES}/activations/{model}"

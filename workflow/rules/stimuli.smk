@@ -1,0 +1,63 @@
+# Stimuli: the synthetic movie (simulation only) and one stimulus table per run.
+
+
+if SIMULATION:
+
+    rule synthetic_movie:
+        """Write the simulation's movie: a video and a captions table per run, and the clip
+        segments, at the paths the data config reads (as real data would be)."""
+        output:
+            videos=expand(config["data"]["video"], run=RUNS),
+            captions=expand(config["data"]["captions"], run=RUNS),
+            segments=config["data"]["segments"],
+        params:
+            simulation=config["simulation"],
+            tr=config["data"]["tr"],
+            video=lambda wildcards: config["data"]["video"],
+            captions=lambda wildcards: config["data"]["captions"],
+        log:
+            f"{RES}/logs/synthetic_movie.log",
+        benchmark:
+            f"{RES}/benchmarks/synthetic_movie.tsv"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=30,
+        conda:
+            "../../envs/data.yaml"
+        script:
+            "../../scripts/synthetic_movie.py"
+
+
+def frame_inputs(wildcards):
+    """Videos (or frame folders) of every run."""
+    if config["data"].get("frames_dir"):
+        return [config["data"]["frames_dir"].format(run=run) for run in RUNS]
+    return [config["data"]["video"].format(run=run) for run in RUNS]
+
+
+rule stimulus_tables:
+    """One table per run: for each TR its onset, condition (movie or rest), clip, frame
+    (video and time) and caption."""
+    input:
+        frames=frame_inputs,
+        captions=expand(config["data"]["captions"], run=RUNS),
+        segments=config["data"]["segments"],
+    output:
+        tables=STIMULUS_TABLES,
+    params:
+        runs=RUNS,
+        tr=config["data"]["tr"],
+        frames_dir=bool(config["data"].get("frames_dir")),
+    log:
+        f"{RES}/logs/stimulus_tables.log",
+    benchmark:
+        f"{RES}/benchmarks/stimulus_tables.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/data.yaml"
+    script:
+        "../../scripts/stimulus_tables.py"

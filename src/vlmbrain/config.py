@@ -118,6 +118,21 @@ def runs(config):
     return list(config["data"]["runs"])
 
 
+def run_path(config, key, run):
+    """The file of one run for ``data.<key>`` (a template with ``{run}`` or a mapping)."""
+    value = config["data"][key]
+    if isinstance(value, dict):
+        if run not in value:
+            raise ConfigError(f"data.{key}: no entry for run {run!r} (runs: {list(value)})")
+        return value[run]
+    return value.format(run=run)
+
+
+def run_paths(config, key):
+    """The files of every run for ``data.<key>``, in run order."""
+    return [run_path(config, key, run) for run in runs(config)]
+
+
 def generated_inputs(config):
     """Config file keys whose files the workflow makes itself (not checked for existence)."""
     keys = set()
@@ -149,13 +164,13 @@ def check_files(config):
         need("segments", data["segments"])
     for run in run_ids:
         if data.get("frames_dir"):
-            need("frames_dir", data["frames_dir"].format(run=run))
+            need("frames_dir", run_path(config, "frames_dir", run))
         elif data.get("video"):
-            need("video", data["video"].format(run=run))
+            need("video", run_path(config, "video", run))
         else:
             missing.append("data.video / data.frames_dir: give one of them")
             break
-        need("captions", data["captions"].format(run=run))
+        need("captions", run_path(config, "captions", run))
     for sub in subjects(config):
         for run in run_ids:
             need("bold", data["bold"].format(subject=sub, run=run))
@@ -181,8 +196,17 @@ def check_semantics(config):
     if "{subject}" not in data["bold"] or "{run}" not in data["bold"]:
         problems.append("data.bold: the path template needs {subject} and {run}")
     for key in ("video", "captions", "frames_dir"):
-        if data.get(key) and "{run}" not in data[key]:
-            problems.append(f"data.{key}: the path template needs {{run}}")
+        value = data.get(key)
+        if isinstance(value, str) and "{run}" not in value:
+            problems.append(f"data.{key}: the path template needs {{run}} (or give a mapping)")
+        elif isinstance(value, dict) and data["source"] != "simulation":
+            absent = [r for r in runs(config) if r not in value]
+            if absent:
+                problems.append(f"data.{key}: no entry for run(s) {absent}")
+    if data["source"] == "simulation":
+        for key in ("video", "captions"):
+            if not isinstance(data.get(key), str):
+                problems.append(f"data.{key}: the simulation writes its movie to a template with {{run}}")
     networks = set(config["networks"]["mapping"])
     for i, c in enumerate(config["simulation"].get("couplings", [])):
         if c["model"] not in config["models"]:

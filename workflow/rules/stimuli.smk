@@ -7,8 +7,8 @@ if SIMULATION:
         """Write the simulation's movie: a video and a captions table per run, and the clip
         segments, at the paths the data config reads (as real data would be)."""
         output:
-            videos=expand(config["data"]["video"], run=RUNS),
-            captions=expand(config["data"]["captions"], run=RUNS),
+            videos=vbconfig.run_paths(config, "video"),
+            captions=vbconfig.run_paths(config, "captions"),
             segments=config["data"]["segments"],
         params:
             simulation=config["simulation"],
@@ -31,9 +31,8 @@ if SIMULATION:
 
 def frame_inputs(wildcards):
     """Videos (or frame folders) of every run."""
-    if config["data"].get("frames_dir"):
-        return [config["data"]["frames_dir"].format(run=run) for run in RUNS]
-    return [config["data"]["video"].format(run=run) for run in RUNS]
+    key = "frames_dir" if config["data"].get("frames_dir") else "video"
+    return vbconfig.run_paths(config, key)
 
 
 rule stimulus_tables:
@@ -41,7 +40,7 @@ rule stimulus_tables:
     (video and time) and caption."""
     input:
         frames=frame_inputs,
-        captions=expand(config["data"]["captions"], run=RUNS),
+        captions=vbconfig.run_paths(config, "captions"),
         segments=config["data"]["segments"],
     output:
         tables=STIMULUS_TABLES,

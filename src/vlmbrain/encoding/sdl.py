@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.decomposition import MiniBatchDictionaryLearning
+from sklearn.exceptions import ConvergenceWarning
 
 
 class AtomLearner(BaseEstimator):
@@ -32,7 +35,7 @@ class AtomLearner(BaseEstimator):
     r2_ : float, reconstruction R^2 of X
     """
 
-    def __init__(self, n_atoms=64, alpha=1.0, max_iter=20, batch_size=256, seed=0):
+    def __init__(self, n_atoms=64, alpha=1.0, max_iter=10, batch_size=256, seed=0):
         self.n_atoms = n_atoms
         self.alpha = alpha
         self.max_iter = max_iter
@@ -43,7 +46,8 @@ class AtomLearner(BaseEstimator):
         X = np.asarray(X, np.float32)
         if X.ndim != 2 or not np.isfinite(X).all():
             raise ValueError(f"SDL needs a finite 2-D (T x N) array, got shape {X.shape}")
-        samples = np.ascontiguousarray(X.T)
+        # float64: coordinate descent converges quickly there (float32 stalls near tol).
+        samples = np.ascontiguousarray(X.T, dtype=np.float64)
         dl = MiniBatchDictionaryLearning(
             n_components=self.n_atoms,
             alpha=self.alpha,
@@ -52,10 +56,12 @@ class AtomLearner(BaseEstimator):
             fit_algorithm="cd",
             transform_algorithm="lasso_cd",
             transform_alpha=self.alpha,
-            transform_max_iter=2000,
+            transform_max_iter=1000,
             random_state=self.seed,
         )
-        codes = dl.fit(samples).transform(samples).T.astype(np.float32)  # K x N
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            codes = dl.fit(samples).transform(samples).T.astype(np.float32)  # K x N
         atoms = dl.components_.T.astype(np.float32)  # T x K
         norms = np.linalg.norm(atoms, axis=0)
         ok = norms > 1e-12
@@ -71,7 +77,7 @@ class AtomLearner(BaseEstimator):
         return self
 
 
-def learn_atoms(X, n_atoms=64, alpha=1.0, max_iter=20, batch_size=256, seed=0):
+def learn_atoms(X, n_atoms=64, alpha=1.0, max_iter=10, batch_size=256, seed=0):
     """Fit :class:`AtomLearner` and return its results as a dict of arrays.
 
     Returns

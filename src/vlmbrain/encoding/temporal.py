@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from nilearn.glm.first_level import hemodynamic_models
-from scipy import signal
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
 
@@ -70,7 +69,19 @@ def _check_rows(X, labels, name):
     return X
 
 
-class MovieStandardizer(TransformerMixin, BaseEstimator):
+class _Stateless(TransformerMixin, BaseEstimator):
+    """A transformer with nothing to learn (``fit`` is a no-op, no fitting required)."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        return tags
+
+
+class MovieStandardizer(_Stateless):
     """Per run, z-score each column over the movie rows and set the rest rows to 0.
 
     Parameters
@@ -85,9 +96,6 @@ class MovieStandardizer(TransformerMixin, BaseEstimator):
         self.runs = runs
         self.movie = movie
 
-    def fit(self, X, y=None):
-        return self
-
     def transform(self, X):
         X = _check_rows(X, self.runs, "runs")
         movie = np.asarray(self.movie, bool)
@@ -100,7 +108,7 @@ class MovieStandardizer(TransformerMixin, BaseEstimator):
         return out
 
 
-class HRFConvolver(TransformerMixin, BaseEstimator):
+class HRFConvolver(_Stateless):
     """Convolve every column with the canonical HRF, within runs only (causal, truncated).
 
     Parameters
@@ -117,9 +125,6 @@ class HRFConvolver(TransformerMixin, BaseEstimator):
         self.hrf = hrf
         self.tr = tr
 
-    def fit(self, X, y=None):
-        return self
-
     def transform(self, X):
         X = _check_rows(X, self.runs, "runs")
         kernel = hrf_kernel(self.hrf, self.tr).astype(np.float32)
@@ -127,32 +132,29 @@ class HRFConvolver(TransformerMixin, BaseEstimator):
         for sl in run_slices(self.runs):
             block = np.asarray(X[sl], np.float32)
             n = block.shape[0]
-            out[sl] = signal.oaconvolve(block, kernel[:, None], mode="full", axes=0)[:n]
+            acc = np.zeros_like(block)
+            for lag, weight in enumerate(kernel[:n]):  # causal, truncated: exact zeros before onset
+                acc[lag:] += weight * block[: n - lag]
+            out[sl] = acc
         return out
 
 
-class RowSelector(TransformerMixin, BaseEstimator):
+class RowSelector(_Stateless):
     """Keep the rows where ``keep`` is True (e.g. drop rest TRs)."""
 
     def __init__(self, keep):
         self.keep = keep
-
-    def fit(self, X, y=None):
-        return self
 
     def transform(self, X):
         X = _check_rows(X, self.keep, "keep")
         return X[np.asarray(self.keep, bool)]
 
 
-class RunStandardizer(TransformerMixin, BaseEstimator):
+class RunStandardizer(_Stateless):
     """z-score each column within each run (constant columns become 0)."""
 
     def __init__(self, runs):
         self.runs = runs
-
-    def fit(self, X, y=None):
-        return self
 
     def transform(self, X):
         X = _check_rows(X, self.runs, "runs")

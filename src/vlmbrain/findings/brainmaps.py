@@ -121,26 +121,26 @@ def brain_figure(rows, bm_axis, kind="stat", suptitle=None, **kwargs):
     -------
     Figure
     """
-    n = max(len(rows), 1)
-    fig = plt.figure(figsize=(11, 2.3 * n + 0.5))
+    heights = [1.0 if values is not None else 0.15 for _, values, _ in rows] or [1.0]
+    top_in = 0.85 if suptitle else 0.35
+    height = 2.4 * sum(heights) + top_in
+    fig = plt.figure(figsize=(11, height))
+    grid = fig.add_gridspec(
+        len(heights), 4, height_ratios=heights, left=0.01, right=0.99, bottom=0.01,
+        top=1 - top_in / height, wspace=0.0, hspace=0.3,
+    )
     for i, (title, values, row_kwargs) in enumerate(rows):
-        axes = [
-            fig.add_subplot(n, 4, 4 * i + j + 1, projection="3d") if values is not None
-            else fig.add_subplot(n, 4, 4 * i + j + 1)
-            for j in range(4)
-        ]
         if values is None:
-            for ax in axes:
-                ax.axis("off")
-            axes[0].text(0, 0.5, title, fontsize=9, transform=axes[0].transAxes)
+            ax = fig.add_subplot(grid[i, :])
+            ax.axis("off")
+            ax.text(0, 0.5, title, fontsize=9, transform=ax.transAxes, va="center")
             continue
+        axes = [fig.add_subplot(grid[i, j], projection="3d") for j in range(4)]
         plot_views(fig, axes, surface_values(values, bm_axis), kind=kind,
                    **{**kwargs, **row_kwargs})
-        axes[0].text2D(-0.1, 1.08, title, fontsize=9, transform=axes[0].transAxes)
+        axes[0].text2D(-0.1, 1.1, title, fontsize=9, transform=axes[0].transAxes)
     if suptitle:
-        fig.suptitle(suptitle, fontsize=11)
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.93 if suptitle else 0.98,
-                        wspace=0.0, hspace=0.25)
+        fig.suptitle(suptitle, fontsize=11, y=1 - 0.12 / height)
     return fig
 
 
@@ -152,9 +152,27 @@ def network_label_map(masks):
     return labels
 
 
-def network_figure(names, masks, bm_axis):
-    """The network template on the inflated surfaces, with a legend."""
-    colours = [NETWORK_COLOURS[i % len(NETWORK_COLOURS)] for i in range(len(names))]
+def label_colours(cifti_path, names):
+    """Colours of the named labels in a CIFTI dlabel's label table (grey when absent)."""
+    img = nib.load(str(cifti_path))
+    table = img.header.get_axis(0).label[0]
+    by_name = {name: tuple(rgba) for name, rgba in table.values()}
+    return [by_name.get(n, (0.5, 0.5, 0.5, 1.0)) for n in names]
+
+
+def network_figure(names, masks, bm_axis, colours=None):
+    """The network template on the inflated surfaces, with a legend.
+
+    Parameters
+    ----------
+    names : list of str
+    masks : ndarray (n_networks, V) bool
+    bm_axis : BrainModelAxis
+    colours : list of RGBA, optional
+        One per network (e.g. :func:`label_colours` of the dlabel).
+    """
+    if colours is None:
+        colours = [NETWORK_COLOURS[i % len(NETWORK_COLOURS)] for i in range(len(names))]
     cmap = ListedColormap(colours)
     fig = brain_figure(
         [("network template", network_label_map(masks).astype(np.float32), {})],

@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from vlmbrain.io import atomic_path  # noqa: E402
 
@@ -82,6 +83,7 @@ def _network_grid(table, index, rows, networks, ylabel_fmt=None):
             if i == len(rows) - 1:
                 ax.set_xlabel("layer")
             ax.grid(alpha=0.3)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
     fig.tight_layout()
@@ -167,6 +169,7 @@ def polarity_figure(polarity, trend, index):
             if i == len(keys) - 1:
                 ax.set_xlabel("layer")
             ax.tick_params(labelsize=7)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(
         "Finding 3: polarity (red up: activated fraction; blue down: deactivated fraction)",
         y=1.0,
@@ -217,6 +220,7 @@ def architecture_figure(architecture, prediction, index, vision="vision", langua
     ax.set_ylim(-1.1, 1.1)
     ax.axhline(0, color="k", lw=0.5)
     ax.set_xlabel("layer")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("MSI per layer (layers driving neither network omitted)", fontsize=9)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.suptitle("Finding 4: architecture (hatched: unimodal references)", y=1.02)

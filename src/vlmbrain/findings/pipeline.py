@@ -175,7 +175,7 @@ def make_model_brain_maps(model, group_root, overlap_tsv, networks_dlabel, atoms
             sign = "activates" if rep.sign > 0 else "deactivates"
             title = (
                 f"{model} {stream} layer {rep.layer} atom {rep.atom}: {sign} {rep.network} "
-                f"(overlap {rep.overlap_rate:.2f}, q = {rep.q:.1e})"
+                f"(overlap {rep.overlap_rate:.2f}, q = {rep.q:.1e}; max |t| = {vmax:.1f})"
             )
             rows.append((title, values, {"vmax": vmax}))
     fig = brainmaps.brain_figure(
@@ -201,7 +201,7 @@ def make_model_brain_maps(model, group_root, overlap_tsv, networks_dlabel, atoms
             )
         )
     fig = brainmaps.brain_figure(
-        rows, bm_axis, kind="stat", cmap="hot", threshold=0.5, vmin=0,
+        rows, bm_axis, kind="stat", cmap="YlOrRd", threshold=0.5, vmin=0,
         suptitle=f"{model}: redundancy map (number of atoms with a significant grayordinate)",
     )
     figures.save_figure(fig, redundancy_png, dpi=80)
@@ -216,5 +216,8 @@ def make_network_map(networks_npz, networks_dlabel, output):
             f"{networks_npz} has {masks.shape[1]} grayordinates but {networks_dlabel} has "
             f"{len(bm_axis)}; rerun the networks rule"
         )
-    figures.save_figure(brainmaps.network_figure(list(names), masks, bm_axis), output, dpi=90)
+    colours = brainmaps.label_colours(networks_dlabel, names)
+    figures.save_figure(
+        brainmaps.network_figure(list(names), masks, bm_axis, colours), output, dpi=90
+    )
 

@@ -116,12 +116,16 @@ def recovery_summary(recovery):
     -------
     dict
         ``n_planted, hits, misses, false_positives, quiet, false_positive_rate_at_planted``
-        (false positives among unplanted cells of layers that carry a plant).
+        (the share of detected cells among the (network, sign) cells of layers that carry
+        a plant whose network has no plant at that layer).
     """
     counts = recovery["outcome"].value_counts()
+    layer_net = ["model", "stream", "layer", "network"]
     planted_layers = recovery.loc[recovery["planted"], ["model", "stream", "layer"]]
+    planted_nets = recovery.loc[recovery["planted"], layer_net].drop_duplicates()
     at = recovery.merge(planted_layers.drop_duplicates(), on=["model", "stream", "layer"])
-    unplanted_at = at[~at["planted"]]
+    at = at.merge(planted_nets.assign(_net_planted=True), on=layer_net, how="left")
+    unplanted_at = at[at["_net_planted"].isna()]
     return {
         "n_planted": int(recovery["planted"].sum()),
         "hits": int(counts.get("hit", 0)),

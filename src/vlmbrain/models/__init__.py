@@ -1,13 +1,6 @@
-"""Models (CLIP, METER, ViT, RoBERTa, BERT) and artificial-neuron extraction."""
+"""Models (CLIP, METER, ViT, RoBERTa, BERT) and artificial-neuron extraction.
 
-from vlmbrain.models.extract import extract_activations, load_activations, load_layer, run_extraction
-from vlmbrain.models.registry import FAMILIES, build_model
-
-__all__ = [
-    "FAMILIES",
-    "build_model",
-    "extract_activations",
-    "load_activations",
-    "load_layer",
-    "run_extraction",
-]
+Submodules: ``registry`` (build a model from config), ``clip``, ``meter``, ``hf`` (the
+families), ``attention`` and ``capture`` (hook points and AN capture), ``extract``
+(extraction and readers), ``files`` (light helpers for the workflow, no torch import).
+"""

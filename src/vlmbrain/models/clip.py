@@ -125,13 +125,7 @@ def _load_pretrained(key, arch, pretrained, cache_dir, offline):
             f"{arch} (tags: {tags})."
         )
     try:
-        from open_clip.pretrained import download_pretrained
-
-        if offline:
-            import huggingface_hub.constants as hc
-
-            hc.HF_HUB_OFFLINE = True
-        path = download_pretrained(cfg, cache_dir=cache_dir)
+        path = _cached_or_download(cfg, cache_dir, offline)
     except Exception as err:  # noqa: BLE001 - any download failure becomes one clear error
         source = cfg.get("hf_hub") or cfg.get("url") or "open_clip's pretrained registry"
         raise not_found(
@@ -146,6 +140,25 @@ def _load_pretrained(key, arch, pretrained, cache_dir, offline):
         raise not_found(key, f"open_clip weights {arch}/{pretrained}", str(cfg), "")
     model = open_clip.create_model(arch, pretrained=str(path))
     return model, {"kind": "pretrained", "tag": pretrained, "path": str(path), "sha256": sha256_file(path)}
+
+
+def _cached_or_download(cfg, cache_dir, offline):
+    """Path of an open_clip pretrained checkpoint: from the local cache only when offline."""
+    from open_clip.pretrained import download_pretrained
+
+    if not offline:
+        return download_pretrained(cfg, cache_dir=cache_dir)
+    from transformers.utils import cached_file
+
+    repo = (cfg.get("hf_hub") or "").strip("/")
+    if not repo:
+        raise FileNotFoundError("offline and the tag has no Hugging Face Hub source")
+    for name in ("open_clip_model.safetensors", "open_clip_pytorch_model.bin"):
+        path = cached_file(repo, name, cache_dir=cache_dir, local_files_only=True,
+                           _raise_exceptions_for_missing_entries=False)
+        if path:
+            return path
+    raise FileNotFoundError(f"{repo}: no open_clip checkpoint in the cache")
 
 
 class OpenCLIPModel(ANModel):

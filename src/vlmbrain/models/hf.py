@@ -95,9 +95,9 @@ def _arch_fields(config):
 def _hub_weights(name, cache_dir):
     if Path(name).exists():
         return path_weights(name)
-    from huggingface_hub import snapshot_download
+    from transformers.utils import cached_file
 
-    folder = snapshot_download(name, cache_dir=cache_dir, local_files_only=True)
+    folder = Path(cached_file(name, "config.json", cache_dir=cache_dir, local_files_only=True)).parent
     return path_weights(folder, kind="hub", tag=name)
 
 

@@ -92,3 +92,63 @@ def build_model(key, cfg, seed=0, cache_dir=None, offline=True):
     settings = model_settings(key, cfg)
     with hub_environment(cache_dir, offline):
         return FAMILIES[settings["family"]](key, settings, seed=seed, cache_dir=cache_dir, offline=offline)
+
+
+# Small versions of the four default architectures (same code, random weights), for
+# tests, benchmarks and quick end-to-end runs. Vocabularies keep their real size so that
+# the real tokenizers apply.
+TINY_MODELS = {
+    "clip": {
+        "family": "open_clip",
+        "architecture": "ViT-B-16",
+        "pretrained": None,
+        "overrides": {
+            "embed_dim": 16,
+            "vision_cfg": {"image_size": 32, "layers": 2, "width": 32, "patch_size": 16, "head_width": 16},
+            "text_cfg": {"context_length": 77, "width": 32, "heads": 2, "layers": 2},
+        },
+    },
+    "meter": {
+        "family": "meter",
+        "checkpoint": None,
+        "image_size": 32,
+        "overrides": {
+            "vision_width": 32,
+            "vision_layers": 3,
+            "vision_heads": 2,
+            "clip_text_width": 16,
+            "hidden_size": 32,
+            "num_heads": 2,
+            "num_top_layer": 2,
+            "text_hidden_size": 32,
+            "text_layers": 2,
+            "text_heads": 2,
+            "text_intermediate_size": 64,
+            "max_position_embeddings": 64,
+        },
+    },
+    "vit": {
+        "family": "hf_vit",
+        "name": "google/vit-base-patch16-224-in21k",
+        "pretrained": False,
+        "overrides": {
+            "hidden_size": 32,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "intermediate_size": 64,
+            "image_size": 32,
+            "patch_size": 16,
+        },
+    },
+    "roberta": {
+        "family": "hf_roberta",
+        "name": "roberta-base",
+        "pretrained": False,
+        "overrides": {
+            "hidden_size": 32,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "intermediate_size": 64,
+        },
+    },
+}

@@ -45,8 +45,14 @@ def atom_memberships(atoms_npz):
     sign = np.where(codes.T > 0, "+", "-")
     atoms = [",".join(k[m]) for m in member]
     signs = [",".join(s[m]) for s, m in zip(sign, member)]
-    return pd.DataFrame({"column": np.arange(codes.shape[1]), "n_atoms": member.sum(1),
-                         "atoms": atoms, "code_signs": signs})
+    return pd.DataFrame(
+        {
+            "column": np.arange(codes.shape[1]),
+            "n_atoms": member.sum(1),
+            "atoms": atoms,
+            "code_signs": signs,
+        }
+    )
 
 
 def build_catalogue(ans_tables, network_names, atoms_dirs=None, grayordinate_tables=()):
@@ -69,7 +75,8 @@ def build_catalogue(ans_tables, network_names, atoms_dirs=None, grayordinate_tab
         ``best_parcel``, ``n_networks``, ``networks`` (``+vision,-default``...),
         ``n_parcels_pos``, ``n_parcels_neg``, ``top_parcels``, ``n_atoms``, ``atoms``,
         ``code_signs`` and, with grayordinates, ``n_grayordinates_pos``,
-        ``n_grayordinates_neg``, ``best_grayordinate_r``.
+        ``n_grayordinates_neg``, ``best_grayordinate_r`` and ``grayordinate_networks``
+        (networks where the AN's significant grayordinates of a sign are enriched).
     """
     ans = pd.concat([_table(a) for a in ans_tables], ignore_index=True)
     t = np.column_stack([ans[f"max_t_{n}"].to_numpy(float) for n in network_names])
@@ -85,18 +92,29 @@ def build_catalogue(ans_tables, network_names, atoms_dirs=None, grayordinate_tab
     out["best_q"] = ans["best_parcel_q"].to_numpy(float)
     out["best_parcel"] = ans["best_parcel"]
     out["n_networks"] = reach.sum(1)
-    out["networks"] = [",".join(np.char.add(s[m], names[m].astype(str)))
-                       for s, m in zip(sign_char, reach)]
+    out["networks"] = [
+        ",".join(np.char.add(s[m], names[m].astype(str))) for s, m in zip(sign_char, reach)
+    ]
     for col in ("n_parcels_pos", "n_parcels_neg", "top_parcels"):
         out[col] = ans[col]
-    out = out.merge(_atoms(out, atoms_dirs or {}), on=["model", "stream", "layer", "column"],
-                    how="left")
+    out = out.merge(
+        _atoms(out, atoms_dirs or {}), on=["model", "stream", "layer", "column"], how="left"
+    )
     out["n_atoms"] = out["n_atoms"].fillna(0).astype(int)
-    out[["atoms", "code_signs"]] = out[["atoms", "code_signs"]].fillna("")
+    for col in ("atoms", "code_signs"):
+        out[col] = out[col].astype(object).where(out[col].notna(), "")
     if grayordinate_tables:
         gray = pd.concat([_table(g) for g in grayordinate_tables], ignore_index=True)
         cols = ["n_grayordinates_pos", "n_grayordinates_neg", "best_grayordinate_r"]
         out = out.merge(gray[KEYS + cols], on=KEYS, how="left")
+        enriched = [
+            np.where(gray[f"enriched_{s}_{n}"].astype(bool), ("+" if s == "pos" else "-") + n, "")
+            for n in network_names
+            for s in ("pos", "neg")
+            if f"enriched_{s}_{n}" in gray
+        ]
+        gray_networks = [",".join(x for x in row if x) for row in zip(*enriched)]
+        out = out.merge(gray[KEYS].assign(grayordinate_networks=gray_networks), on=KEYS, how="left")
     return out.sort_values(KEYS, kind="stable").reset_index(drop=True)
 
 
@@ -118,8 +136,9 @@ def _atoms(catalogue, atoms_dirs):
         frame.insert(0, "model", model)
         frames.append(frame)
     if not frames:
-        return pd.DataFrame(columns=["model", "stream", "layer", "column", "n_atoms", "atoms",
-                                     "code_signs"])
+        return pd.DataFrame(
+            columns=["model", "stream", "layer", "column", "n_atoms", "atoms", "code_signs"]
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -137,31 +156,42 @@ def planted_enrichment(ground_truth, ans_tables, grayordinate_tables=()):
     """How often the ANs of each planted mixture reach the planted network with its sign.
 
     For each coupling of the ground truth: the hit rate of its planted ANs (at least one
-    significant parcel of the planted network with the planted sign), of the layer's other
+    significant parcel of the planted network with the planted sign; at grayordinate
+    resolution: the AN's significant grayordinates of that sign are enriched in the
+    network), of the layer's other
     ANs, their ratio (enrichment), and the hit rate of the ANs of the same model x stream's
     layers that have no plant at all; the same at grayordinate resolution when available.
     """
     gt = _table(ground_truth)
     ans = pd.concat([_table(a) for a in ans_tables], ignore_index=True)
-    gray = (pd.concat([_table(g) for g in grayordinate_tables], ignore_index=True)
-            if grayordinate_tables else None)
+    gray = (
+        pd.concat([_table(g) for g in grayordinate_tables], ignore_index=True)
+        if grayordinate_tables
+        else None
+    )
     planted_layers = set(zip(gt["model"], gt["stream"], gt["layer"].astype(int)))
     rows = []
     for c in gt.itertuples(index=False):
         sign = "pos" if int(c.sign) > 0 else "neg"
-        row = {"model": c.model, "stream": c.stream, "layer": int(c.layer),
-               "network": c.network, "sign": int(c.sign)}
+        row = {
+            "model": c.model,
+            "stream": c.stream,
+            "layer": int(c.layer),
+            "network": c.network,
+            "sign": int(c.sign),
+        }
         planted = {int(a) for a in str(c.ans).split(",") if a.strip() != ""}
-        for prefix, table in (("parcels", ans), ("grayordinates", gray)):
+        for prefix, table in (("parcels", ans), ("enriched", gray)):
             col = f"{prefix}_{sign}_{c.network}"
             if table is None or col not in table:
                 continue
             same = (table["model"] == c.model) & (table["stream"] == c.stream)
             layer = same & (table["layer"] == int(c.layer))
-            hit = table[col].to_numpy() > 0
+            hit = table[col].to_numpy().astype(float) > 0
             is_planted = layer & table["column"].isin(planted)
             unplanted = same & ~table["layer"].map(
-                lambda la, m=c.model, s=c.stream: (m, s, int(la)) in planted_layers)
+                lambda la, m=c.model, s=c.stream: (m, s, int(la)) in planted_layers
+            )
             tag = "" if prefix == "parcels" else "_grayordinate"
             rate_p = hit[is_planted].mean() if is_planted.any() else np.nan
             rate_o = hit[layer & ~is_planted].mean() if (layer & ~is_planted).any() else np.nan
@@ -174,10 +204,28 @@ def planted_enrichment(ground_truth, ans_tables, grayordinate_tables=()):
     return pd.DataFrame(rows)
 
 
-HTML_COLUMNS = ["model", "stream", "layer", "head", "dim", "best_network", "best_sign",
-                "best_r", "best_q", "n_networks", "networks", "n_parcels_pos", "n_parcels_neg",
-                "n_grayordinates_pos", "n_grayordinates_neg", "n_atoms", "atoms", "code_signs",
-                "top_parcels"]
+HTML_COLUMNS = [
+    "model",
+    "stream",
+    "layer",
+    "head",
+    "dim",
+    "best_network",
+    "best_sign",
+    "best_r",
+    "best_q",
+    "n_networks",
+    "networks",
+    "n_parcels_pos",
+    "n_parcels_neg",
+    "n_grayordinates_pos",
+    "n_grayordinates_neg",
+    "grayordinate_networks",
+    "n_atoms",
+    "atoms",
+    "code_signs",
+    "top_parcels",
+]
 
 
 def catalogue_html(catalogue, title="Neuron catalogue", max_rows=500):
@@ -188,14 +236,24 @@ def catalogue_html(catalogue, title="Neuron catalogue", max_rows=500):
     """
     cols = [c for c in HTML_COLUMNS if c in catalogue.columns]
     frame = catalogue[cols].copy()
+    if "top_parcels" in frame:  # keep the page light: the TSV has up to 20
+        frame["top_parcels"] = (
+            frame["top_parcels"].fillna("").astype(str).map(lambda v: ",".join(v.split(",")[:5]))
+        )
     for c in ("best_r", "best_q"):
         if c in frame:
             frame[c] = frame[c].map(lambda v: float(f"{v:.3g}") if pd.notna(v) else None)
-    data = json.dumps([cols] + frame.astype(object).where(frame.notna(), None).values.tolist(),
-                      separators=(",", ":"), default=_json_scalar)
+    data = json.dumps(
+        [cols] + frame.astype(object).where(frame.notna(), None).values.tolist(),
+        separators=(",", ":"),
+        default=_json_scalar,
+    )
     data = data.replace("</", "<\\/")
-    return _HTML.replace("__TITLE__", html.escape(title)).replace("__DATA__", data).replace(
-        "__MAX__", str(int(max_rows)))
+    return (
+        _HTML.replace("__TITLE__", html.escape(title))
+        .replace("__DATA__", data)
+        .replace("__MAX__", str(int(max_rows)))
+    )
 
 
 def _json_scalar(v):
@@ -240,17 +298,30 @@ document.getElementById('q').oninput=draw;draw();
 """
 
 
-def catalogue_job(models, ans_paths, summary_paths, networks_npz, atoms_dirs, out_catalogue,
-                  out_summary, out_figure, out_html, grayordinate_ans=(),
-                  grayordinate_summaries=(), ground_truth=None, out_enrichment=None):
+def catalogue_job(
+    models,
+    ans_paths,
+    summary_paths,
+    networks_npz,
+    atoms_dirs,
+    out_catalogue,
+    out_summary,
+    out_figure,
+    out_html,
+    grayordinate_ans=(),
+    grayordinate_summaries=(),
+    ground_truth=None,
+    out_enrichment=None,
+):
     """Write the catalogue, network summary, figure, HTML table (and planted enrichment)."""
     from vlmbrain.io import atomic_path, write_tsv
     from vlmbrain.networks.templates import load_networks
     from vlmbrain.neurons.figures import catalogue_figure
 
     network_names, _ = load_networks(networks_npz)
-    cat = build_catalogue(ans_paths, network_names, dict(zip(models, atoms_dirs)),
-                          list(grayordinate_ans))
+    cat = build_catalogue(
+        ans_paths, network_names, dict(zip(models, atoms_dirs)), list(grayordinate_ans)
+    )
     summary = network_summary(summary_paths, list(grayordinate_summaries))
     write_tsv(out_catalogue, cat)
     write_tsv(out_summary, summary)
@@ -258,5 +329,6 @@ def catalogue_job(models, ans_paths, summary_paths, networks_npz, atoms_dirs, ou
     with atomic_path(out_html) as tmp:
         Path(tmp).write_text(catalogue_html(cat), encoding="utf-8")
     if ground_truth is not None and out_enrichment is not None:
-        write_tsv(out_enrichment,
-                  planted_enrichment(ground_truth, ans_paths, list(grayordinate_ans)))
+        write_tsv(
+            out_enrichment, planted_enrichment(ground_truth, ans_paths, list(grayordinate_ans))
+        )

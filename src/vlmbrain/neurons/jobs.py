@@ -50,8 +50,10 @@ def layers_of(manifest_path):
         for key in ("n_layers", "n_heads", "head_dim"):
             if key not in info:
                 raise ValueError(f"{manifest_path}: stream {stream} lacks '{key}'")
-        out += [(stream, layer, int(info["n_heads"]), int(info["head_dim"]))
-                for layer in range(int(info["n_layers"]))]
+        out += [
+            (stream, layer, int(info["n_heads"]), int(info["head_dim"]))
+            for layer in range(int(info["n_layers"]))
+        ]
     return out
 
 
@@ -83,10 +85,16 @@ def load_regressors(regressors_dir, stream, layer, n_trs, n_ans):
 def an_table(model, stream, layer, n_heads, head_dim):
     """Identifiers of a layer's ANs: model, stream, layer, head, dim, column."""
     column = np.arange(n_heads * head_dim)
-    return pd.DataFrame({
-        "model": model, "stream": stream, "layer": int(layer),
-        "head": column // head_dim, "dim": column % head_dim, "column": column,
-    })
+    return pd.DataFrame(
+        {
+            "model": model,
+            "stream": stream,
+            "layer": int(layer),
+            "head": column // head_dim,
+            "dim": column % head_dim,
+            "column": column,
+        }
+    )
 
 
 def parcel_bold_job(bold_paths, tables, tr, drop_rest, parcellation, out_npz, mask=None):
@@ -130,24 +138,56 @@ def _parcel_networks(parcellation, networks_npz):
     return names, parcel_networks(index, masks, len(names)), net_names
 
 
-def group_job(model, subject_npzs, manifest_path, parcellation, networks_npz, out_npz,
-              out_ans, out_summary, q=0.05):
-    """Group t across subjects per (AN, parcel), BH-FDR per layer, per-AN and network tables."""
+def group_job(
+    model,
+    subject_npzs,
+    parcel_npzs,
+    manifest_path,
+    regressors_dir,
+    parcellation,
+    networks_npz,
+    out_npz,
+    out_ans,
+    out_summary,
+    q=0.05,
+):
+    """Group test per (AN, parcel), BH-FDR per layer, per-AN and network tables.
+
+    A pair is significant when its subjects' Fisher z differ from 0 consistently (one-sample
+    t across subjects) *and* its correlation with the subject-average parcel series exceeds
+    the circular-shift null, with the same sign: p = max(p_t, p_shift) (intersection-union
+    test), BH-FDR over all AN x parcel pairs of the layer. The t alone is not enough in
+    movie data: the stimulus-driven signal is shared by all subjects, so an AN's chance
+    correlation with it (autocorrelated series, finite T) is consistent across subjects
+    and a t across subjects calls it significant; the circular-shift null is what rules it
+    out.
+    """
+    from scipy.special import ndtr
+
+    from vlmbrain.neurons.cohort import cohort_mean
     from vlmbrain.neurons.group import OneSampleT, significant_mask
+    from vlmbrain.neurons.null import circular_null_z
 
     names, parcel_net, net_names = _parcel_networks(parcellation, networks_npz)
     names = np.asarray(names)
-    for path in subject_npzs:
+    for path in list(subject_npzs) + list(parcel_npzs):
         with np.load(path) as data:
             if len(data["names"]) != len(names) or (data["names"] != names).any():
                 raise ValueError(f"{path}: parcels differ from {parcellation}; rerun it")
+    if len(parcel_npzs) != len(subject_npzs):
+        raise ValueError(f"{len(subject_npzs)} subject files but {len(parcel_npzs)} parcel files")
+    average = cohort_mean(np.load(path)["series"] for path in parcel_npzs)
     arrays, ans, summary = {"names": names, "networks": np.array(net_names)}, [], []
     for stream, layer, heads, dim in tqdm(layers_of(manifest_path), desc="layers"):
         acc = OneSampleT()
         for path in subject_npzs:
             with np.load(path) as data:
                 acc.add(data[layer_key("z", stream, layer)])
-        mean_z, t, p = acc.result()
+        mean_z, t, p_t = acc.result()
+        X = load_regressors(regressors_dir, stream, layer, average.shape[0], heads * dim)
+        r_avg, z_shift = circular_null_z(X, average, dtype=np.float64)
+        p_shift = 2.0 * ndtr(-np.abs(z_shift))
+        p = np.where(np.sign(r_avg) == np.sign(t), np.maximum(p_t, p_shift), 1.0)
         qv, sig = significant_mask(p, q)
         pos, neg = sig & (t > 0), sig & (t < 0)
         mean_r = np.tanh(mean_z)
@@ -155,10 +195,12 @@ def group_job(model, subject_npzs, manifest_path, parcellation, networks_npz, ou
         arrays[layer_key("q", stream, layer)] = qv.astype(np.float32)
         arrays[layer_key("mean_r", stream, layer)] = mean_r.astype(np.float32)
         arrays[layer_key("parcel_counts", stream, layer)] = np.stack(
-            [pos.sum(0), neg.sum(0)]).astype(np.int32)
+            [pos.sum(0), neg.sum(0)]
+        ).astype(np.int32)
         table = an_table(model, stream, layer, heads, dim)
-        table = table.join(_an_parcel_columns(t, qv, mean_r, pos, neg, names, parcel_net,
-                                              net_names))
+        table = table.join(
+            _an_parcel_columns(t, qv, mean_r, pos, neg, names, parcel_net, net_names)
+        )
         ans.append(table)
         summary.append(_parcel_summary(model, stream, layer, pos, neg, parcel_net, net_names))
     save_npz(out_npz, **arrays)
@@ -178,8 +220,9 @@ def _an_parcel_columns(t, qv, mean_r, pos, neg, names, parcel_net, net_names, ma
         "n_parcels_pos": pos.sum(1),
         "n_parcels_neg": neg.sum(1),
         "best_parcel": names[best],
-        "best_parcel_network": np.where(net_of_best >= 0,
-                                        np.asarray(net_names + [""])[net_of_best], ""),
+        "best_parcel_network": np.where(
+            net_of_best >= 0, np.asarray(net_names + [""])[net_of_best], ""
+        ),
         "best_parcel_t": t[rows, best],
         "best_parcel_r": mean_r[rows, best],
         "best_parcel_q": qv[rows, best],
@@ -215,16 +258,21 @@ def _parcel_summary(model, stream, layer, pos, neg, parcel_net, net_names):
         inside = parcel_net == k
         n_par = int(inside.sum())
         p_in, n_in = pos[:, inside], neg[:, inside]
-        rows.append({
-            "model": model, "stream": stream, "layer": int(layer), "network": net,
-            "n_parcels": n_par,
-            "ans_per_parcel": float((p_in | n_in).sum() / n_par) if n_par else np.nan,
-            "ans_per_parcel_pos": float(p_in.sum() / n_par) if n_par else np.nan,
-            "ans_per_parcel_neg": float(n_in.sum() / n_par) if n_par else np.nan,
-            "n_significant_ans": int((p_in | n_in).any(1).sum()),
-            "share_positive_ans": float(p_in.any(1).sum() / N),
-            "share_negative_ans": float(n_in.any(1).sum() / N),
-        })
+        rows.append(
+            {
+                "model": model,
+                "stream": stream,
+                "layer": int(layer),
+                "network": net,
+                "n_parcels": n_par,
+                "ans_per_parcel": float((p_in | n_in).sum() / n_par) if n_par else np.nan,
+                "ans_per_parcel_pos": float(p_in.sum() / n_par) if n_par else np.nan,
+                "ans_per_parcel_neg": float(n_in.sum() / n_par) if n_par else np.nan,
+                "n_significant_ans": int((p_in | n_in).any(1).sum()),
+                "share_positive_ans": float(p_in.any(1).sum() / N),
+                "share_negative_ans": float(n_in.any(1).sum() / N),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -240,17 +288,37 @@ def cohort_bold_job(bold_paths_by_subject, tables, tr, drop_rest, out_npy, mask=
     save_npy(out_npy, cohort_mean(bolds()))
 
 
-def grayordinate_job(model, cohort_npy, manifest_path, regressors_dir, networks_npz,
-                     out_npz, out_ans, out_summary, out_layers, q=0.05, n_shifts=200,
-                     chunk_size=8192, seed=0):
+def grayordinate_job(
+    model,
+    cohort_npy,
+    manifest_path,
+    regressors_dir,
+    networks_npz,
+    out_npz,
+    out_ans,
+    out_summary,
+    out_layers,
+    q=0.05,
+    n_shifts=200,
+    chunk_size=8192,
+    seed=0,
+    enrichment_q=0.05,
+):
     """Every AN of every layer of one model against every grayordinate of the cohort."""
     from vlmbrain.networks.templates import load_networks
     from vlmbrain.neurons.cohort import GrayordinateEncoder
 
     net_names, masks = load_networks(networks_npz)
     target = np.load(cohort_npy)
-    encoder = GrayordinateEncoder(target, masks, q=q, chunk_size=chunk_size,
-                                  n_shifts=n_shifts, seed=seed)
+    encoder = GrayordinateEncoder(
+        target,
+        masks,
+        q=q,
+        chunk_size=chunk_size,
+        n_shifts=n_shifts,
+        seed=seed,
+        enrichment_q=enrichment_q,
+    )
     arrays, ans, summary, layers = {"networks": np.array(net_names)}, [], [], []
     sizes = masks.sum(1)
     for stream, layer, heads, dim in tqdm(layers_of(manifest_path), desc="layers"):
@@ -265,26 +333,39 @@ def grayordinate_job(model, cohort_npy, manifest_path, regressors_dir, networks_
         for k, net in enumerate(net_names):
             table[f"grayordinates_pos_{net}"] = res["an_counts"][:, k, 0]
             table[f"grayordinates_neg_{net}"] = res["an_counts"][:, k, 1]
+            table[f"enriched_pos_{net}"] = res["an_enriched"][:, k, 0]
+            table[f"enriched_neg_{net}"] = res["an_enriched"][:, k, 1]
         ans.append(table)
         N = X.shape[1]
         for k, net in enumerate(net_names):
             cnt = res["bn_counts"][:, masks[k]]
-            hit = res["an_counts"][:, k, :] > 0
-            summary.append({
-                "model": model, "stream": stream, "layer": int(layer), "network": net,
-                "n_grayordinates": int(sizes[k]),
-                "ans_per_grayordinate": float(cnt.sum() / max(sizes[k], 1)),
-                "ans_per_grayordinate_pos": float(cnt[0].sum() / max(sizes[k], 1)),
-                "ans_per_grayordinate_neg": float(cnt[1].sum() / max(sizes[k], 1)),
-                "share_positive_ans_grayordinate": float(hit[:, 0].sum() / N),
-                "share_negative_ans_grayordinate": float(hit[:, 1].sum() / N),
-            })
-        layers.append({
-            "model": model, "stream": stream, "layer": int(layer), "n_ans": N,
-            "n_tests": res["n_tests"], "p_threshold": res["threshold"],
-            "n_significant": int(res["an_total"].sum()),
-            "calibration_mean_abs_p_diff": res["calibration"],
-        })
+            hit = res["an_enriched"][:, k, :]
+            summary.append(
+                {
+                    "model": model,
+                    "stream": stream,
+                    "layer": int(layer),
+                    "network": net,
+                    "n_grayordinates": int(sizes[k]),
+                    "ans_per_grayordinate": float(cnt.sum() / max(sizes[k], 1)),
+                    "ans_per_grayordinate_pos": float(cnt[0].sum() / max(sizes[k], 1)),
+                    "ans_per_grayordinate_neg": float(cnt[1].sum() / max(sizes[k], 1)),
+                    "share_positive_ans_grayordinate": float(hit[:, 0].sum() / N),
+                    "share_negative_ans_grayordinate": float(hit[:, 1].sum() / N),
+                }
+            )
+        layers.append(
+            {
+                "model": model,
+                "stream": stream,
+                "layer": int(layer),
+                "n_ans": N,
+                "n_tests": res["n_tests"],
+                "p_threshold": res["threshold"],
+                "n_significant": int(res["an_total"].sum()),
+                "calibration_mean_abs_p_diff": res["calibration"],
+            }
+        )
     save_npz(out_npz, **arrays)
     write_tsv(out_ans, pd.concat(ans, ignore_index=True))
     write_tsv(out_summary, pd.DataFrame(summary))

@@ -27,7 +27,7 @@ body { font-family: sans-serif; font-size: 14px; margin: 1.5em; color: #222; }
 h1 { font-size: 1.4em; } h2 { font-size: 1.15em; margin-top: 1.6em; }
 table { border-collapse: collapse; margin: 0.6em 0; font-size: 12px; }
 th, td { border: 1px solid #ccc; padding: 3px 7px; text-align: right; }
-th { background: #f0f0f0; } td.text { text-align: left; }
+th { background: #f0f0f0; text-align: left; } td.text { text-align: left; }
 tr.hit td { background: #dff0d8; } tr.miss td { background: #f2dede; }
 tr.false-positive td { background: #fcf0d5; }
 pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 12px; }

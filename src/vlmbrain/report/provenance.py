@@ -62,7 +62,7 @@ def models_table(manifests):
     return pd.DataFrame(rows)
 
 
-def write_provenance(path, activation_dirs, config, ground_truth_tsv=None):
+def write_provenance(path, activation_dirs, config, subjects, runs, ground_truth_tsv=None):
     """Write the provenance page: models and weights, data source, the full config.
 
     Parameters
@@ -73,6 +73,8 @@ def write_provenance(path, activation_dirs, config, ground_truth_tsv=None):
         ``{model: results/activations/{model}}``.
     config : dict
         The workflow configuration.
+    subjects, runs : list of str
+        The subjects and runs analysed (as resolved by the workflow).
     ground_truth_tsv : str or Path, optional
         Planted couplings (simulation).
     """
@@ -90,10 +92,9 @@ def write_provenance(path, activation_dirs, config, ground_truth_tsv=None):
         if simulated
         else f"<p><b>Real data</b> ({html.escape(str(data.get('source')))}).</p>"
     )
-    subjects = data.get("subjects") or []
     source += (
-        f"<p>Runs: {html.escape(', '.join(map(str, data.get('runs', []))))}; subjects: "
-        f"{len(subjects) if subjects else html.escape(str(data.get('subjects_file')))}.</p>"
+        f"<p>Runs: {html.escape(', '.join(map(str, runs)))}; {len(subjects)} subjects: "
+        f"{html.escape(', '.join(map(str, subjects)))}.</p>"
     )
     if any_random:
         source += (

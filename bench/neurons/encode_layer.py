@@ -1,0 +1,101 @@
+"""Per-AN encoding of one layer at HCP scale, timed against the GEMM bound.
+
+Parcel level (per subject): N ANs x P parcels x T TRs, Pearson r + AR(1) GLM t
+(``an_target_stats``, float64), versus its two GEMMs alone; the cohort cost is that times
+the number of subjects (one job per subject x model). Grayordinate level (once for the
+cohort): N ANs x V grayordinates with the circular-shift null (``GrayordinateEncoder``,
+float32), versus its two GEMMs alone (``X.T @ Y`` and the periodogram product).
+
+Usage: ``.venv/bin/python bench/neurons/encode_layer.py [--trs 3600] [--no-grayordinate]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from vlmbrain.neurons.cohort import GrayordinateEncoder
+from vlmbrain.neurons.correlate import an_target_stats, center
+from vlmbrain.neurons.null import _weighted_periodogram, unit_columns
+
+
+def best_time(fn, repeat=3):
+    """Best wall time of ``repeat`` calls (s)."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trs", type=int, default=3600)
+    parser.add_argument("--ans", type=int, default=768)
+    parser.add_argument("--parcels", type=int, default=718)
+    parser.add_argument("--subjects", type=int, default=184)
+    parser.add_argument("--grayordinates", type=int, default=91282)
+    parser.add_argument("--no-grayordinate", action="store_true")
+    args = parser.parse_args(argv)
+    T, N, P, S, V = args.trs, args.ans, args.parcels, args.subjects, args.grayordinates
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((T, N)).astype(np.float32)
+    Y = rng.standard_normal((T, P)).astype(np.float32)
+
+    full = best_time(lambda: an_target_stats(X, Y))
+    Xc, Yc = center(X), center(Y)
+    Xs, Ys = Xc[1:] + Xc[:-1], Yc[1:] + Yc[:-1]
+    gemm = best_time(lambda: (Xc.T @ Yc, Xs.T @ Ys))
+    flops = 2 * 2 * N * P * T
+    print(f"parcel level, one subject: {N} ANs x {P} parcels x {T} TRs (float64)")
+    print(
+        f"  an_target_stats {full:.3f} s; its 2 GEMMs alone {gemm:.3f} s "
+        f"({flops / gemm / 1e9:.1f} GFLOP/s); ratio {full / gemm:.2f}"
+    )
+    print(
+        f"  cohort of {S} subjects: {S * full:.0f} s per layer "
+        f"(GEMM bound {S * gemm:.0f} s), in {S} independent jobs"
+    )
+
+    if args.no_grayordinate:
+        return
+    target = rng.standard_normal((T, V)).astype(np.float32)
+    masks = np.zeros((4, V), bool)
+    for k in range(4):
+        masks[k, k * V // 8 : (k + 1) * V // 8] = True
+    t0 = time.perf_counter()
+    encoder = GrayordinateEncoder(target, masks, n_shifts=200)
+    setup = time.perf_counter() - t0
+    del target
+    t0 = time.perf_counter()
+    res = encoder.encode(X)
+    encode = time.perf_counter() - t0
+    Xu = unit_columns(X)
+    Px = _weighted_periodogram(Xu, T)
+    F = Px.shape[0]
+    chunk = encoder.chunk_size
+
+    def gemms():
+        for s in range(0, V, chunk):
+            Xu.T @ encoder.unit[:, s : s + chunk]
+            Px.T @ encoder.power[:, s : s + chunk]
+
+    gemm_g = best_time(gemms, repeat=1)
+    flops_g = 2 * N * V * (T + F)
+    print(f"grayordinate level, cohort: {N} ANs x {V} grayordinates x {T} TRs (float32)")
+    print(f"  target preparation (once per model) {setup:.1f} s")
+    print(
+        f"  encode one layer {encode:.1f} s; its 2 GEMMs alone {gemm_g:.1f} s "
+        f"({flops_g / gemm_g / 1e9:.1f} GFLOP/s); ratio {encode / gemm_g:.2f}"
+    )
+    print(
+        f"  significant pairs on noise: {int(res['an_total'].sum())} of {N * V} "
+        f"(p threshold {res['threshold']:.2e}); calibration {res['calibration']:.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

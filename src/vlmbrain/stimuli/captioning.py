@@ -1,0 +1,153 @@
+"""Captions from the frames with an image-captioning model from transformers.
+
+Optional (``captioning.enabled``): for data without a captions table, one frame every
+``captioning.interval`` seconds is captioned (greedy decoding, so reproducible) and runs of
+identical captions are merged into one row of a BIDS-style table (``onset``, ``duration``,
+``text``; seconds).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from vlmbrain.io import write_tsv
+
+log = logging.getLogger("vlmbrain")
+
+
+class Captioner:
+    """An image-to-text model (any ``AutoModelForImageTextToText`` checkpoint, e.g. BLIP
+    or a ViT-GPT2 vision-encoder-decoder) with its image processor and tokenizer.
+
+    Parameters
+    ----------
+    name : str
+        Hub id or local folder.
+    max_new_tokens : int
+        Longest caption in tokens.
+    cache_dir : str, optional
+        Hugging Face cache folder.
+    offline : bool
+        Use local files only.
+    """
+
+    def __init__(self, name, max_new_tokens=20, cache_dir=None, offline=True):
+        from transformers import AutoImageProcessor, AutoModelForImageTextToText, AutoTokenizer
+
+        kw = {"cache_dir": cache_dir, "local_files_only": offline}
+        try:
+            self.processor = AutoImageProcessor.from_pretrained(name, **kw)
+            self.tokenizer = AutoTokenizer.from_pretrained(name, **kw)
+            self.model = AutoModelForImageTextToText.from_pretrained(name, **kw).eval()
+        except OSError as err:
+            raise FileNotFoundError(
+                f"captioning.model: {name!r} not found (expected its config.json, weights, "
+                f"preprocessor_config.json and tokenizer files in the folder {name!r} or in the "
+                f"Hugging Face cache {cache_dir or '(default)'}). Download it once with "
+                f"`huggingface-cli download {name}`, or set captioning.model to a local folder."
+            ) from err
+        self.name = name
+        self.max_new_tokens = int(max_new_tokens)
+
+    def __call__(self, frames, batch_size=8):
+        """Captions of RGB uint8 frames (list of H x W x 3 arrays)."""
+        out = []
+        for i in tqdm(range(0, len(frames), batch_size), desc="captioning", mininterval=5):
+            pixels = self.processor(images=list(frames[i : i + batch_size]), return_tensors="pt")
+            with torch.inference_mode():
+                ids = self.model.generate(
+                    pixel_values=pixels["pixel_values"],
+                    max_new_tokens=self.max_new_tokens,
+                    do_sample=False,
+                    num_beams=1,
+                )
+            out += [t.strip() for t in self.tokenizer.batch_decode(ids, skip_special_tokens=True)]
+        return out
+
+
+def merge_captions(times, texts, interval):
+    """Captions table from one caption per sample time, merging identical neighbours.
+
+    Parameters
+    ----------
+    times : array
+        Sample onsets (s), increasing; each sample covers ``interval`` seconds.
+    texts : list of str
+        Caption of each sample.
+    interval : float
+        Seconds per sample.
+
+    Returns
+    -------
+    DataFrame
+        ``onset``, ``duration``, ``text``.
+    """
+    rows = []
+    for t, text in zip(times, texts):
+        if rows and rows[-1]["text"] == text and np.isclose(rows[-1]["onset"] + rows[-1]["duration"], t):
+            rows[-1]["duration"] += interval
+        else:
+            rows.append({"onset": float(t), "duration": float(interval), "text": text})
+    return pd.DataFrame(rows, columns=["onset", "duration", "text"])
+
+
+def sample_frames(video=None, frames_dir=None, interval=2.0, tr=1.0):
+    """Frames to caption, one per ``interval`` seconds, and their onsets.
+
+    Parameters
+    ----------
+    video : str, optional
+        Video file (frames at the middle of each interval).
+    frames_dir : str, optional
+        Folder with one image per TR (alternative to ``video``).
+    interval, tr : float
+        Seconds per caption and per TR.
+
+    Returns
+    -------
+    times : ndarray
+        Onsets (s).
+    frames : list of ndarray
+        RGB uint8 frames.
+    """
+    from PIL import Image
+
+    from vlmbrain.stimuli.table import list_frames
+    from vlmbrain.stimuli.video import decode_at, video_info
+
+    if (video is None) == (frames_dir is None):
+        raise ValueError("give exactly one of video or frames_dir")
+    if video is not None:
+        duration = video_info(video)["duration"]
+        times = np.arange(int(np.floor(duration / interval))) * interval
+        return times, decode_at(video, times + interval / 2)
+    files = list_frames(frames_dir)
+    step = max(1, int(round(interval / tr)))
+    picked = files[::step]
+    times = np.arange(len(picked)) * step * tr
+    return times, [np.asarray(Image.open(f).convert("RGB")) for f in picked]
+
+
+def caption_run(out_path, model, video=None, frames_dir=None, interval=2.0, tr=1.0,
+                max_new_tokens=20, batch_size=8, cache_dir=None, offline=True):
+    """Write the captions table of one run (the ``captions`` rule).
+
+    Returns
+    -------
+    DataFrame
+        The table written to ``out_path``.
+    """
+    captioner = Captioner(model, max_new_tokens, cache_dir=cache_dir, offline=offline)
+    times, frames = sample_frames(video, frames_dir, interval, tr)
+    if not frames:
+        raise ValueError(f"{video or frames_dir}: shorter than one captioning interval ({interval} s)")
+    log.info("captioning %d frames of %s with %s", len(frames), video or frames_dir, model)
+    table = merge_captions(times, captioner(frames, batch_size), interval)
+    write_tsv(Path(out_path), table)
+    return table

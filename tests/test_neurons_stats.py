@@ -1,0 +1,136 @@
+"""Per-neuron statistics: batched correlation, AR(1) t, circular-shift null, group, FDR."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from vlmbrain.encoding.stats import fdr_bh
+from vlmbrain.neurons.cohort import GrayordinateEncoder, cohort_mean
+from vlmbrain.neurons.correlate import an_target_stats, fisher_z, pearson
+from vlmbrain.neurons.group import OneSampleT, bh_threshold
+from vlmbrain.neurons.null import circular_null_pvalues, circular_null_z, empirical_pvalues
+
+
+def ar1_noise(rng, T, n, rho):
+    """AR(1) series, T x n."""
+    e = rng.standard_normal((T, n))
+    for t in range(1, T):
+        e[t] += rho * e[t - 1]
+    return e
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    rng = np.random.default_rng(0)
+    X = ar1_noise(rng, 240, 5, 0.5) + 2.0
+    Y = ar1_noise(rng, 240, 4, 0.3) + 0.3 * X[:, :4] - 1.0
+    return X, Y
+
+
+def test_batched_correlation_equals_scipy_pearsonr(pairs):
+    X, Y = pairs
+    r, _ = an_target_stats(X, Y)
+    for i, j in [(0, 0), (1, 3), (4, 2), (3, 3)]:
+        assert r[i, j] == pytest.approx(stats.pearsonr(X[:, i], Y[:, j])[0], abs=1e-12)
+    assert np.allclose(pearson(X, Y), r)
+    assert np.allclose(fisher_z(r), np.arctanh(r))
+
+
+def test_ar1_t_equals_nilearn_run_glm(pairs):
+    from nilearn.glm.first_level import run_glm
+
+    X, Y = pairs
+    _, t = an_target_stats(X, Y, ar_bins=100)
+    for i, j in [(0, 0), (2, 1), (4, 3)]:
+        design = np.column_stack([X[:, i], np.ones(len(X))])
+        _, results = run_glm(Y[:, [j]], design, noise_model="ar1", bins=100)
+        assert t[i, j] == pytest.approx(next(iter(results.values())).t(0)[0], rel=1e-8)
+
+
+def test_constant_series_give_zero_not_nan():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((50, 3))
+    X[:, 1] = 4.0
+    r, t = an_target_stats(X, rng.standard_normal((50, 2)))
+    assert np.isfinite(r).all() and np.isfinite(t).all()
+    assert (r[1] == 0).all() and (t[1] == 0).all()
+
+
+def test_circular_null_moments_are_those_of_all_shifts():
+    rng = np.random.default_rng(2)
+    X, Y = ar1_noise(rng, 101, 4, 0.7), ar1_noise(rng, 101, 3, 0.7)
+    r, z = circular_null_z(X, Y, dtype=np.float64)
+    Xu = (X - X.mean(0)) / np.linalg.norm(X - X.mean(0), axis=0)
+    Yu = (Y - Y.mean(0)) / np.linalg.norm(Y - Y.mean(0), axis=0)
+    shifted = np.stack([np.roll(Xu, k, axis=0).T @ Yu for k in range(1, 101)])
+    assert np.allclose(z, (r - shifted.mean(0)) / shifted.std(0))
+
+
+def test_circular_null_gives_uniform_p_on_autocorrelated_noise():
+    rng = np.random.default_rng(3)
+    X, Y = ar1_noise(rng, 300, 400, 0.7), ar1_noise(rng, 300, 400, 0.7)
+    _, p = circular_null_pvalues(X, Y)
+    assert stats.kstest(np.diag(p), "uniform").pvalue > 0.01  # independent pairs
+    # the same noise with the iid Pearson p is far from uniform: the check can fail
+    naive = stats.pearsonr(X, Y, axis=0).pvalue
+    assert stats.kstest(naive, "uniform").pvalue < 1e-6
+
+
+def test_analytic_null_agrees_with_random_shifts():
+    rng = np.random.default_rng(4)
+    X, Y = ar1_noise(rng, 200, 20, 0.6), ar1_noise(rng, 200, 20, 0.6)
+    _, p_an = circular_null_pvalues(X, Y)
+    _, p_emp = empirical_pvalues(X, Y, n_shifts=150, seed=0)
+    assert np.corrcoef(p_an.ravel(), p_emp.ravel())[0, 1] > 0.97
+    assert np.abs(p_an - p_emp).mean() < 0.05
+
+
+def test_streamed_one_sample_t_equals_scipy():
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((7, 6, 5)) + 0.4
+    acc = OneSampleT()
+    for s in z:
+        acc.add(s)
+    mean, t, p = acc.result()
+    ref = stats.ttest_1samp(z, 0.0, axis=0)
+    assert np.allclose(mean, z.mean(0))
+    assert np.allclose(t, ref.statistic) and np.allclose(p, ref.pvalue)
+    with pytest.raises(ValueError, match="shape"):
+        acc.add(np.zeros((2, 2)))
+
+
+def test_bh_threshold_from_candidates_equals_scipy():
+    rng = np.random.default_rng(6)
+    p = np.concatenate([rng.uniform(size=5000), rng.uniform(0, 1e-3, size=300)])
+    thr = bh_threshold(p[p <= 0.05], p.size, 0.05)
+    assert np.array_equal(p <= thr, fdr_bh(p, axis=None) <= 0.05)
+    assert bh_threshold(np.array([]), 10, 0.05) == -1.0
+
+
+def test_grayordinate_encoder_matches_brute_force_and_finds_planted():
+    rng = np.random.default_rng(7)
+    T, N, V = 160, 12, 3000
+    X = ar1_noise(rng, T, N, 0.5)
+    Y = ar1_noise(rng, T, V, 0.4)
+    Y[:, :400] += 0.6 * X[:, [2]]  # AN 2 drives grayordinates 0..399 positively
+    Y[:, 400:600] -= 0.6 * X[:, [5]]  # AN 5 drives 400..599 negatively
+    masks = np.zeros((2, V), bool)
+    masks[0, :500] = True
+    masks[1, 500:1000] = True
+    res = GrayordinateEncoder(Y, masks, q=0.05, chunk_size=700, n_shifts=50).encode(X)
+    r, p = circular_null_pvalues(X, Y)
+    sig = fdr_bh(p, axis=None) <= 0.05
+    assert np.array_equal(res["an_total"][:, 0], (sig & (r > 0)).sum(1))
+    assert np.array_equal(res["an_total"][:, 1], (sig & (r < 0)).sum(1))
+    assert np.array_equal(res["bn_counts"][1], (sig & (r < 0)).sum(0))
+    assert np.array_equal(res["an_counts"][:, 1, 1], (sig & (r < 0))[:, masks[1]].sum(1))
+    assert res["an_counts"][2, 0, 0] >= 380 and res["an_counts"][5, 1, 1] >= 90
+    assert res["an_counts"][5, 0, 1] >= 90
+    assert res["calibration"] < 0.1
+
+
+def test_cohort_mean_streams_and_checks_shapes():
+    arrays = [np.full((3, 4), float(i)) for i in range(4)]
+    assert np.allclose(cohort_mean(iter(arrays)), 1.5)
+    with pytest.raises(ValueError, match="subject 2"):
+        cohort_mean(iter([np.zeros((3, 4)), np.zeros((3, 5))]))

@@ -1,0 +1,116 @@
+"""Planted couplings are recovered by the encoding core; pure noise stays quiet (reduced scale)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vlmbrain.encoding.glm import add_intercept, ar1_glm
+from vlmbrain.encoding.group import group_maps
+from vlmbrain.encoding.sdl import learn_atoms
+from vlmbrain.encoding.temporal import regressor_pipeline, run_slices
+from vlmbrain.networks.overlap import layer_overlap_table
+from vlmbrain.simulation.bold import simulate_bold
+from vlmbrain.simulation.truth import plant
+
+NAMES = ["vision", "language", "attention", "default"]
+N_VOX = 20000
+N_LAYERS = 3
+
+
+def _setup(seed=0, n_t=170, hold=2, n_latent=12, n_ans=64):
+    rng = np.random.default_rng(seed)
+    frames = []
+    for r in range(3):
+        movie = np.ones(n_t, bool)
+        movie[:10] = movie[-10:] = False
+        frames.append(pd.DataFrame({"run": f"run{r + 1}", "tr": np.arange(n_t), "movie": movie,
+                                    "validation": False}))
+    rows = pd.concat(frames, ignore_index=True)
+    layers = {}
+    for layer in range(N_LAYERS):  # AN series driven by latent scene factors held for a few TRs
+        latent = np.repeat(rng.standard_normal((len(rows) // hold + 1, n_latent)), hold, axis=0)
+        X = latent[: len(rows)] @ rng.standard_normal((n_latent, n_ans))
+        X += 0.5 * rng.standard_normal((len(rows), n_ans))
+        X[~rows["movie"].to_numpy()] = 0
+        layers[("m", "image", layer)] = X.astype(np.float32)
+    masks = np.zeros((4, N_VOX), bool)
+    for i in range(4):
+        masks[i, i * 2000 : i * 2000 + 1500] = True
+    manifests = {"m": {"streams": {"image": {"n_layers": N_LAYERS, "n_heads": 4,
+                                             "head_dim": n_ans // 4}}}}
+    return rows, layers, masks, manifests
+
+
+def _run(couplings, n_subjects=6, seed=0, n_atoms=16, alpha=1.0, variability=0.3, **kw):
+    rows, layers, masks, manifests = _setup(seed, **kw)
+    truth, arrays = plant(couplings, manifests, NAMES, masks, fraction=0.35, n_ans=16, seed=seed)
+    sim = {"seed": seed, "noise": {"sigma": 1.0, "ar1": 0.4, "drift": 0.5, "subject_variability": variability}}
+    keep = rows["movie"].to_numpy()
+    pipe = regressor_pipeline(rows, "spm", 1.0, drop_rest=True)
+    atoms = {key: learn_atoms(pipe.transform(X), n_atoms=n_atoms, alpha=alpha, max_iter=5)["atoms"]
+             for key, X in layers.items()}
+    betas = {key: [] for key in layers}
+    for s in range(n_subjects):
+        Y = simulate_bold(s, rows, truth, arrays, lambda m, st, la: layers[(m, st, la)], sim, N_VOX)
+        Y = Y[keep]
+        for sl in run_slices(rows["run"].to_numpy()[keep]):
+            Y[sl] = (Y[sl] - Y[sl].mean(0)) / Y[sl].std(0)
+        for key, D in atoms.items():
+            betas[key].append(ar1_glm(Y, add_intercept(D), chunk_size=1000)["beta"][:-1])
+    groups = {key: group_maps(b, q=0.05) for key, b in betas.items()}
+    return truth, masks, groups
+
+
+def test_planted_couplings_are_recovered_with_their_sign_and_others_stay_quiet():
+    couplings = [
+        {"model": "m", "stream": "image", "layer": 1, "network": "vision", "sign": 1, "strength": 0.6},
+        {"model": "m", "stream": "image", "layer": 1, "network": "default", "sign": -1, "strength": 0.6},
+        {"model": "m", "stream": "image", "layer": 2, "network": "language", "sign": 1, "strength": 0.6},
+    ]
+    truth, masks, groups = _run(couplings)
+    assert list(truth.columns) == ["model", "stream", "layer", "network", "sign", "strength",
+                                   "n_grayordinates", "ans"]
+    detected = set()
+    for (_, _, layer), g in groups.items():
+        table = layer_overlap_table(g["activated"], g["deactivated"], NAMES, masks, q=0.05)
+        for _, row in table[table["drives"]].iterrows():
+            detected.add((layer, row["network"], int(row["sign"])))
+    for c in couplings:
+        assert (c["layer"], c["network"], c["sign"]) in detected
+    planted = {(c["layer"], c["network"]) for c in couplings}
+    planted_layers = {c["layer"] for c in couplings}
+    false = [d for d in detected if d[0] in planted_layers and (d[0], d[1]) not in planted]
+    n_cells = sum(2 * (len(NAMES) - len({n for la, n in planted if la == layer}))
+                  for layer in planted_layers)
+    assert len(false) <= 0.05 * n_cells
+    assert not any(d[0] == 0 for d in detected)  # the unplanted layer is quiet
+
+
+def test_pure_noise_subjects_give_almost_no_significant_maps():
+    _, _, groups = _run([], n_subjects=4, seed=1)
+    any_sig = [
+        (g["activated"][k] | g["deactivated"][k]).any()
+        for g in groups.values()
+        for k in range(g["activated"].shape[0])
+    ]
+    assert np.mean(any_sig) <= 0.10
+
+
+def test_couplings_naming_unknown_parts_are_refused():
+    rows, layers, masks, manifests = _setup()
+    bad = [{"model": "m", "stream": "image", "layer": 9, "network": "vision", "sign": 1}]
+    with pytest.raises(ValueError, match="layer must be in 0..2"):
+        plant(bad, manifests, NAMES, masks)
+    bad = [{"model": "m", "stream": "image", "layer": 0, "network": "motor", "sign": 1}]
+    with pytest.raises(ValueError, match="motor"):
+        plant(bad, manifests, NAMES, masks)
+
+
+def test_plant_is_seeded():
+    rows, layers, masks, manifests = _setup()
+    c = [{"model": "m", "stream": "image", "layer": 0, "network": "vision", "sign": 1}]
+    a = plant(c, manifests, NAMES, masks, seed=5)
+    b = plant(c, manifests, NAMES, masks, seed=5)
+    pd.testing.assert_frame_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1]["masks"], b[1]["masks"])
+    assert a[1]["masks"][0].sum() == round(0.35 * 1500) and (a[1]["masks"][0] <= masks[0]).all()

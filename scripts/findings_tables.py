@@ -1,5 +1,7 @@
 """Rule findings_tables: prediction, redundancy, polarity (+ trend) and architecture."""
 
+from pathlib import Path
+
 from vlmbrain.findings.pipeline import make_tables
 from vlmbrain.io import read_tsv, setup_logging
 from vlmbrain.report.provenance import write_findings_page
@@ -8,8 +10,8 @@ setup_logging(snakemake.log[0])
 out = snakemake.output
 make_tables(
     dict(zip(snakemake.params.models, snakemake.input.activations)),
-    snakemake.params.group_root,
-    snakemake.params.atoms_root,
+    Path(snakemake.input.group[0]).parent,
+    Path(snakemake.input.atoms[0]).parent,
     snakemake.input.networks,
     snakemake.input.overlap,
     {k: out[k] for k in ("prediction", "redundancy", "polarity", "polarity_trend", "architecture")},

@@ -24,15 +24,28 @@ DISTRIBUTIONS = {
 IGNORED = {"vlmbrain", "snakemake"}
 
 
+def _names(node):
+    if isinstance(node, ast.Import):
+        return {a.name for a in node.names}
+    if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        return {node.module}
+    return set()
+
+
 def _imports(path):
+    """(all imports at any depth, imports made when the module is imported).
+
+    A vlmbrain module imported inside a function is needed only when that function
+    runs, so only module-level vlmbrain imports are followed; third-party imports
+    count at any depth (a lazy import still has to be installed).
+    """
     tree = ast.parse(Path(path).read_text())
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-    return names
+    everywhere = set().union(*(_names(n) for n in ast.walk(tree)))
+    top = set()
+    for node in tree.body:
+        for sub in ast.walk(node) if not isinstance(node, (ast.FunctionDef, ast.ClassDef)) else []:
+            top |= _names(sub)
+    return everywhere, top
 
 
 def _module_file(name):
@@ -51,9 +64,13 @@ def third_party_imports(script):
         if path in seen:
             continue
         seen.add(path)
-        for name in _imports(path):
+        everywhere, module_level = _imports(path)
+        is_script = path == Path(script)
+        for name in everywhere:
             top = name.split(".")[0]
             if top == "vlmbrain":
+                if not is_script and name not in module_level:
+                    continue
                 parts = name.split(".")
                 for i in range(1, len(parts) + 1):  # the package __init__ files too
                     f = _module_file(".".join(parts[:i]))

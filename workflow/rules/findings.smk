@@ -1,6 +1,5 @@
 # Findings: network overlap, the four findings tables, figures, brain maps, recovery and
 # the report pages (docs/outputs.md describes every column and figure).
-from vlmbrain.findings import targets as vbtargets
 from vlmbrain.report import html as vbreport_html
 
 FINDINGS_TABLES = {
@@ -28,9 +27,7 @@ rule network_overlap:
     input:
         activations=[activations_dir(m) for m in MODELS],
         networks=NETWORKS_NPZ,
-        group=lambda wc: vbtargets.per_model_outputs(
-            workflow.rules, f"{RES}/group", MODELS
-        ),
+        group=expand(f"{RES}/group/{{model}}", model=MODELS),
     output:
         table=report(
             NETWORK_OVERLAP,
@@ -50,7 +47,6 @@ rule network_overlap:
         runtime=30,
     params:
         models=MODELS,
-        group_root=f"{RES}/group",
         q=config["networks"]["enrichment_q"],
     script:
         "../../scripts/network_overlap.py"
@@ -63,12 +59,8 @@ rule findings_tables:
         activations=[activations_dir(m) for m in MODELS],
         networks=NETWORKS_NPZ,
         overlap=NETWORK_OVERLAP,
-        group=lambda wc: vbtargets.per_model_outputs(
-            workflow.rules, f"{RES}/group", MODELS
-        ),
-        atoms=lambda wc: vbtargets.per_model_outputs(
-            workflow.rules, f"{RES}/atoms", MODELS
-        ),
+        group=expand(f"{RES}/group/{{model}}", model=MODELS),
+        atoms=expand(f"{RES}/atoms/{{model}}", model=MODELS),
     output:
         **{
             key: report(
@@ -97,8 +89,6 @@ rule findings_tables:
         runtime=30,
     params:
         models=MODELS,
-        group_root=f"{RES}/group",
-        atoms_root=f"{RES}/atoms",
     script:
         "../../scripts/findings_tables.py"
 
@@ -142,9 +132,7 @@ rule brain_maps:
     input:
         overlap=NETWORK_OVERLAP,
         dlabel=NETWORKS_DLABEL,
-        group=lambda wc: vbtargets.per_model_outputs(
-            workflow.rules, f"{RES}/group", [wc.model]
-        ),
+        group=f"{RES}/group/{{model}}",
     output:
         atoms=report(
             f"{RES}/figures/brain/{{model}}_atoms.png",
@@ -170,8 +158,6 @@ rule brain_maps:
     resources:
         mem_mb=3000,
         runtime=20,
-    params:
-        group_root=f"{RES}/group",
     script:
         "../../scripts/brain_maps.py"
 

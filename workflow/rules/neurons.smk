@@ -206,17 +206,20 @@ if NEURONS["enabled"]:
         output:
             catalogue=report(
                 NEURON_CATALOGUE,
+                caption="../report/neurons_table.rst",
                 category=neurons_report_html.CATEGORIES["neurons"],
                 labels={"table": "neuron catalogue (TSV)"},
             ),
             summary=NEURON_NETWORK_SUMMARY,
             figure=report(
                 NEURON_FIGURE,
+                caption="../report/neurons_figure.rst",
                 category=neurons_report_html.CATEGORIES["neurons"],
                 labels={"figure": "neuron catalogue per layer"},
             ),
             html=report(
                 NEURON_HTML,
+                caption="../report/neurons_html.rst",
                 category=neurons_report_html.CATEGORIES["neurons"],
                 labels={"table": "neuron catalogue (searchable)"},
             ),

@@ -1,12 +1,17 @@
-"""AR(1)-prewhitened GLM of grayordinate series on atoms (METHOD 5), batched GEMMs.
+"""AR(1)-prewhitened GLM of grayordinate series on atoms (METHOD 5), one pass of GEMMs.
 
 Statistically the same as nilearn's ``run_glm(Y, X, noise_model='ar1', bins=bins)``:
 OLS residuals give one Yule-Walker AR(1) coefficient per grayordinate, truncated to a
 grid of ``1 / bins``; design and data are whitened with it (``x_t - rho x_{t-1}``, first
-row kept) and refit by OLS. Instead of one model per AR bin over gathered columns, every
-quantity is computed for all grayordinates of a chunk with three GEMMs against the design
-(``X'Y``, ``X'Yw`` and ``X_lag'Yw``): the whitened design of bin ``rho`` is
-``X - rho X_lag``, so ``Xw'Yw = X'Yw - rho X_lag'Yw``; only K x K solves remain per bin.
+row kept) and refit by OLS, and t = beta / sqrt(sigma^2 diag((Xw'Xw)^-1)).
+
+Instead of residuals and one model per AR bin over gathered columns, everything is
+derived from one GEMM of the stacked design ``[X, X_lag, X_lead]'`` with the data and
+two column-wise reductions (``sum y_t^2``, ``sum y_t y_{t-1}``): the OLS residual
+autocovariances, the whitened normal equations ``Xw'Yw = X'Y - rho (X_lag'Y + X_lead'Y)
++ rho^2 (X'Y - x_{T-1} y_{T-1})`` and the whitened residual sum of squares are exact
+functions of these (float64 algebra on P x V arrays), so only P x P solves remain per
+AR bin.
 """
 
 from __future__ import annotations
@@ -19,23 +24,6 @@ def add_intercept(atoms):
     """The GLM design ``[D, 1]`` (T x (K+1))."""
     atoms = np.asarray(atoms)
     return np.hstack([atoms, np.ones((atoms.shape[0], 1), atoms.dtype)])
-
-
-def ar1_coefficients(residuals):
-    """Yule-Walker AR(1) coefficient of each column (nilearn's ``_yule_walker`` order 1).
-
-    Parameters
-    ----------
-    residuals : ndarray (T, V)
-
-    Returns
-    -------
-    ndarray (V,) float64
-    """
-    n = residuals.shape[0]
-    r0 = np.einsum("tv,tv->v", residuals, residuals, dtype=np.float64) / n
-    r1 = np.einsum("tv,tv->v", residuals[1:], residuals[:-1], dtype=np.float64) / (n - 1)
-    return np.divide(r1, r0, out=np.zeros_like(r1), where=r0 > 0)
 
 
 def bin_ar1(rho, bins=100):
@@ -61,9 +49,10 @@ def ar1_glm(Y, X, bins=100, chunk_size=20000, dtype=np.float32, progress=False):
     bins : int
         AR(1) grid (``encoding.ar_bins``).
     chunk_size : int
-        Grayordinates per chunk (memory: about 3 x T x chunk_size x itemsize).
+        Grayordinates per chunk (extra memory about T x chunk_size x itemsize).
     dtype : numpy dtype
-        Precision of the GEMMs (float32 default; float64 for reference checks).
+        Precision of the GEMM and reductions over time (float32 default; float64 for
+        reference checks).
     progress : bool
         Show a tqdm bar over chunks.
 
@@ -81,11 +70,14 @@ def ar1_glm(Y, X, bins=100, chunk_size=20000, dtype=np.float32, progress=False):
     if n <= p + 1:
         raise ValueError(f"{n} time points are too few for a GLM with {p} regressors")
     dof = n - p
-    G_inv = np.linalg.pinv(X.T @ X)
-    Xd = X.astype(dtype)
-    XX = np.hstack([X, _lagged(X)]).astype(dtype).T.copy()  # 2P x T
-    A, L = X.T @ X, X.T @ _lagged(X)
-    LL = _lagged(X).T @ _lagged(X)
+    lag = _lagged(X)  # x_{t-1}
+    lead = np.zeros_like(X)
+    lead[:-1] = X[1:]  # x_{t+1}
+    stacked = np.hstack([X, lag, lead]).T.astype(dtype).copy()  # 3P x T
+    G = X.T @ X
+    G_inv = np.linalg.pinv(G)
+    A1 = X.T @ lag  # sum_t x_t x_{t-1}'
+    GL = G - np.outer(X[-1], X[-1])  # sum_{t>=1} x_{t-1} x_{t-1}'
     n_vox = Y.shape[1]
     beta = np.empty((p, n_vox), dtype)
     tval = np.empty((p, n_vox), dtype)
@@ -95,32 +87,30 @@ def ar1_glm(Y, X, bins=100, chunk_size=20000, dtype=np.float32, progress=False):
     for start in tqdm(starts, desc="AR(1) GLM", disable=not progress, mininterval=5):
         sl = slice(start, min(start + chunk_size, n_vox))
         Yc = np.asarray(Y[:, sl], dtype)
-        # pass 1: OLS residuals -> binned AR(1) coefficient per grayordinate
-        B0 = (G_inv @ (Xd.T @ Yc).astype(np.float64)).astype(dtype)
-        resid = Yc - Xd @ B0
-        rho = bin_ar1(ar1_coefficients(resid), bins)
-        del resid, B0
-        # pass 2: whiten the data with each grayordinate's own rho, then one GEMM
-        Yw = Yc.copy()
-        Yw[1:] -= rho.astype(dtype)[None, :] * Yc[:-1]
-        del Yc
-        C = (XX @ Yw).astype(np.float64)  # 2P x Vc: X'Yw and X_lag'Yw
-        ss = np.einsum("tv,tv->v", Yw, Yw, dtype=np.float64)
-        del Yw
-        Cw = C[:p] - rho[None, :] * C[p:]
+        M = (stacked @ Yc).astype(np.float64)
+        C0, CL, CF = M[:p], M[p : 2 * p], M[2 * p :]
+        yy = np.einsum("tv,tv->v", Yc, Yc).astype(np.float64)
+        ylag = np.einsum("tv,tv->v", Yc[1:], Yc[:-1]).astype(np.float64)
+        ylast = Yc[-1].astype(np.float64)
+        # OLS residual autocovariances -> Yule-Walker AR(1), binned
+        B0 = G_inv @ C0
+        e0 = yy - np.einsum("pv,pv->v", B0, C0)
+        e1 = ylag - np.einsum("pv,pv->v", B0, CL + CF) + np.einsum("pv,pv->v", B0, A1 @ B0)
+        r0, r1 = e0 / n, e1 / (n - 1)
+        rho = bin_ar1(np.divide(r1, r0, out=np.zeros_like(r1), where=r0 > 0), bins)
+        # whitened normal equations and residual sum of squares
+        Cw = C0 - rho * (CL + CF) + rho**2 * (C0 - np.outer(X[-1], ylast))
+        ss = yy - 2 * rho * ylag + rho**2 * (yy - ylast**2)
         b = np.empty_like(Cw)
         var = np.empty_like(Cw)
         for value in np.unique(rho):
             idx = np.flatnonzero(rho == value)
             if value not in cache:
-                # (X - r Xl)'(X - r Xl) = A - r (L + L') + r^2 LL
-                Gw = A - value * (L + L.T) + value**2 * LL
-                cache[value] = np.linalg.pinv(Gw)
+                cache[value] = np.linalg.pinv(G - value * (A1 + A1.T) + value**2 * GL)
             Gw_inv = cache[value]
             b[:, idx] = Gw_inv @ Cw[:, idx]
             var[:, idx] = np.diag(Gw_inv)[:, None]
-        rss = np.maximum(ss - np.einsum("pv,pv->v", b, Cw), 0.0)
-        sigma2 = rss / dof
+        sigma2 = np.maximum(ss - np.einsum("pv,pv->v", b, Cw), 0.0) / dof
         beta[:, sl] = b
         with np.errstate(divide="ignore", invalid="ignore"):
             tval[:, sl] = np.where(sigma2 > 0, b / np.sqrt(var * sigma2), 0.0)

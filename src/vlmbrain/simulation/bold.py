@@ -80,7 +80,10 @@ def simulate_bold(subject_index, rows, truth, arrays, get_layer, simulation, n_v
     rng = np.random.default_rng([int(simulation["seed"]), 1 + int(subject_index)])
     var = float(nz["subject_variability"])
     sigma = float(nz["sigma"]) * float(np.exp(var * rng.standard_normal()))
-    Y = noise(rng, len(rows), n_vox, sigma, float(nz["ar1"]), float(nz["drift"]), tr)
+    Y = np.concatenate([  # runs are separate acquisitions: noise and drift per run
+        noise(rng, sl.stop - sl.start, n_vox, sigma, float(nz["ar1"]), float(nz["drift"]), tr)
+        for sl in run_slices(rows["run"].to_numpy())
+    ])
     for i, c in truth.reset_index(drop=True).iterrows():
         gain = float(c["strength"]) * float(np.exp(var * rng.standard_normal()))
         keep = ans[i] >= 0

@@ -1,0 +1,117 @@
+"""The rule-level functions chained on tiny files: ground truth -> simulated CIFTI BOLD ->
+atoms -> encoding -> noise ceiling -> group maps (real 91,282 space)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vlmbrain.encoding.atoms import build_atoms
+from vlmbrain.encoding.group import group_model
+from vlmbrain.encoding.subject import encode_subject, subject_noise_ceiling
+from vlmbrain.fmri.cifti import read_dscalar, read_dtseries, template_brain_models
+from vlmbrain.io import read_tsv, save_npy, write_json, write_tsv
+from vlmbrain.simulation.bold import simulate_subject
+from vlmbrain.simulation.truth import plant, write_ground_truth
+
+RUNS = ["run1", "run2", "run3"]
+N_T = 40
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sim")
+    tables = []
+    for run in RUNS:
+        cond = np.array(["rest"] * 4 + ["movie"] * 32 + ["rest"] * 4)
+        val = np.zeros(N_T, bool)
+        val[28:36] = True
+        table = pd.DataFrame({
+            "run": run, "tr": np.arange(N_T), "onset": np.arange(N_T, dtype=float),
+            "condition": cond, "clip": np.where(cond == "movie", "c1", ""), "validation": val,
+            "frame_source": "x.mp4", "frame_time": np.arange(N_T) + 0.5,
+            "caption": np.where(cond == "movie", "a cat", ""),
+        })
+        path = root / "stimuli" / f"{run}.tsv"
+        write_tsv(path, table)
+        tables.append(str(path))
+    rng = np.random.default_rng(0)
+    act = root / "activations" / "toy"
+    rest = np.tile(np.r_[np.ones(4), np.zeros(32), np.ones(4)].astype(bool), 3)
+    for layer in range(2):
+        X = rng.standard_normal((3 * N_T, 24)).astype(np.float32)
+        X[rest] = 0
+        for r in (1, 2):  # the validation clip repeats: same ANs in every run
+            X[r * N_T + 28 : r * N_T + 36] = X[28:36]
+        save_npy(act / "image" / f"layer-{layer:02d}.npy", X)
+    manifest = {"streams": {"image": {"n_layers": 2, "n_heads": 2, "head_dim": 12}}, "n_trs": 3 * N_T}
+    write_json(act / "manifest.json", manifest)
+    return root, tables, act, manifest
+
+
+def test_chain_writes_contract_outputs(workspace):
+    root, tables, act, manifest = workspace
+    n_vox = len(template_brain_models())
+    masks = np.zeros((2, n_vox), bool)
+    masks[0, :5000] = True
+    masks[1, 50000:55000] = True
+    couplings = [{"model": "toy", "stream": "image", "layer": 1, "network": "vision", "sign": 1,
+                  "strength": 2.0}]
+    table, arrays = plant(couplings, {"toy": manifest}, ["vision", "language"], masks, n_ans=6)
+    write_ground_truth(root / "gt.tsv", root / "gt.npz", table, arrays)
+    gt = read_tsv(root / "gt.tsv")
+    assert gt.loc[0, "n_grayordinates"] == round(0.35 * 5000)
+    assert len(str(gt.loc[0, "ans"]).split(",")) == 6
+    sim = {"seed": 0, "noise": {"sigma": 1.0, "ar1": 0.4, "drift": 0.5, "subject_variability": 0.3}}
+    subjects = ["s1", "s2", "s3"]
+    bold = {s: [str(root / "bold" / f"sub-{s}" / f"{r}.dtseries.nii") for r in RUNS] for s in subjects}
+    for i, s in enumerate(subjects):
+        simulate_subject(i, bold[s], tables, root / "gt.tsv", root / "gt.npz", {"toy": str(act)}, sim)
+    data, bm, tr = read_dtseries(bold["s1"][0])
+    assert data.shape == (N_T, n_vox) and tr == 1.0
+    # same config, same data
+    simulate_subject(0, [str(root / f"again_{r}.dtseries.nii") for r in RUNS], tables,
+                     root / "gt.tsv", root / "gt.npz", {"toy": str(act)}, sim)
+    np.testing.assert_array_equal(read_dtseries(root / "again_run1.dtseries.nii")[0], data)
+
+    temporal = {"hrf": "spm", "drop_rest": True}
+    sdl = {"n_atoms": 4, "alpha": 0.5, "max_iter": 3, "batch_size": 256, "seed": 0}
+    build_atoms("toy", act, tables, root / "regressors" / "toy", root / "atoms" / "toy", 1.0,
+                temporal, sdl)
+    with np.load(root / "atoms" / "toy" / "image" / "layer-01.npz") as z:
+        assert z["atoms"].shape == (96, 4) and z["codes"].shape == (4, 24)
+    assert np.load(root / "regressors" / "toy" / "image" / "layer-00.npy").shape == (96, 24)
+    assert len(read_tsv(root / "atoms" / "toy" / "summary.tsv")) == 2
+    assert len(read_tsv(root / "regressors" / "toy" / "timing.tsv")) == 96
+
+    encoding = {"chunk_size": 40000, "ar_bins": 100, "ridge_alphas": [1.0, 100.0]}
+    dirs = []
+    for s in subjects:
+        out = root / "encoding" / f"sub-{s}" / "toy"
+        encode_subject(bold[s], tables, root / "atoms" / "toy", out, 1.0, temporal, encoding)
+        dirs.append(out)
+    with np.load(dirs[0] / "image" / "layer-01.npz") as z:
+        assert z["beta"].shape == (4, n_vox) and z["t"].shape == (4, n_vox)
+        assert z["r"].shape == (n_vox,) and z["alpha"].shape == (n_vox,)
+        r = z["r"]
+    planted = arrays["masks"][0]
+    assert r[planted].mean() > r[~planted].mean() + 0.1
+
+    subject_noise_ceiling(bold["s1"], tables, root / "nc.npy", 1.0, temporal)
+    nc = np.load(root / "nc.npy")
+    assert nc.shape == (n_vox,) and nc[planted].mean() > nc[~planted].mean()
+
+    group_model(dirs, root / "group" / "toy", q=0.05)
+    with np.load(root / "group" / "toy" / "image" / "layer-01.npz") as z:
+        assert z["activated"].shape == (4, n_vox) and z["activated"].dtype == bool
+        assert int(z["n_subjects"]) == 3 and z["mean_r"].shape == (n_vox,)
+    maps, names, _ = read_dscalar(root / "group" / "toy" / "maps" / "image_summary.dscalar.nii")
+    assert maps.shape == (6, n_vox) and names[0] == "layer-00 activating atoms"
+
+
+def test_bad_activations_are_refused_before_work(workspace, tmp_path):
+    root, tables, act, manifest = workspace
+    with pytest.raises(FileNotFoundError, match="manifest.json"):
+        build_atoms("toy", tmp_path, tables, tmp_path / "r", tmp_path / "a", 1.0,
+                    {"hrf": "spm", "drop_rest": True}, {"n_atoms": 2, "alpha": 1.0, "max_iter": 1,
+                                                        "batch_size": 8, "seed": 0})
+    assert not (tmp_path / "a").exists()

@@ -51,3 +51,8 @@ def frame_inputs(wildcards):
     """Videos (or frame folders) of every run."""
     key = "frames_dir" if config["data"].get("frames_dir") else "video"
     return vbconfig.run_paths(config, key)
+
+
+def bold_mask():
+    """The NIfTI brain mask as an input, when the data are NIfTI."""
+    return [config["data"]["mask"]] if config["data"].get("mask") else []

@@ -1,11 +1,6 @@
 # Voxel-wise models (METHOD 5): AR(1) GLM and leave-one-run-out ridge, per subject x model.
 
 
-def bold_mask():
-    """The NIfTI brain mask as an input, when the data are NIfTI."""
-    return [config["data"]["mask"]] if config["data"].get("mask") else []
-
-
 rule encoding:
     """Beta and t maps per atom and held-out prediction r of one subject and model."""
     input:

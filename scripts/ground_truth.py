@@ -1,13 +1,13 @@
 """Entry point of rule ground_truth: draw the planted ANs and grayordinates."""
 
-from vlmbrain.encoding.atoms import read_manifest
+from vlmbrain.models.files import load_activations
 from vlmbrain.io import setup_logging
 from vlmbrain.networks.templates import load_networks
 from vlmbrain.simulation.truth import plant, write_ground_truth
 
 log = setup_logging(snakemake.log[0])
 names, masks = load_networks(snakemake.input.networks)
-manifests = {m: read_manifest(d) for m, d in snakemake.params.activations.items()}
+manifests = {m: load_activations(d) for m, d in snakemake.params.activations.items()}
 table, arrays = plant(
     snakemake.params.couplings,
     manifests,

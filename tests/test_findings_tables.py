@@ -6,7 +6,8 @@ import pytest
 from scipy import stats
 
 from vlmbrain.findings import pipeline
-from vlmbrain.findings.inputs import layer_index, read_manifest
+from vlmbrain.findings.inputs import layer_index
+from vlmbrain.models.files import load_activations
 from vlmbrain.findings.recovery import recovery_summary, recovery_table
 from vlmbrain.findings.tables import distinct_ans, mean_jaccard, merge_neuron_columns
 from vlmbrain.io import read_tsv, save_npz, write_json, write_tsv
@@ -96,7 +97,7 @@ def _row(table, **keys):
 
 def test_tables_complete_and_in_range(tree):
     _, dirs, t = tree
-    index = layer_index({m: read_manifest(d) for m, d in dirs.items()})
+    index = layer_index({m: load_activations(d) for m, d in dirs.items()})
     assert len(index) == 8
     for key in ("prediction", "redundancy", "polarity"):
         assert len(t[key]) == len(index) * len(NAMES)
@@ -175,7 +176,7 @@ def test_helpers_against_brute_force():
 
 def test_recovery_table(tree):
     _, dirs, t = tree
-    index = layer_index({m: read_manifest(d) for m, d in dirs.items()})
+    index = layer_index({m: load_activations(d) for m, d in dirs.items()})
     gt = pd.DataFrame(
         [dict(model=m, stream=s, layer=lay, network=n, sign=sg, strength=1.0)
          for m, s, lay, _, n, sg, _ in PLANTS]

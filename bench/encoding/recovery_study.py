@@ -8,7 +8,8 @@ fraction of (layer, atom) maps with any significant grayordinate.
 """
 import sys, json, time, itertools
 import numpy as np, pandas as pd, yaml
-from vlmbrain.encoding.atoms import read_manifest, load_activation_layer, read_timing
+from vlmbrain.encoding.atoms import read_timing
+from vlmbrain.models.files import load_activations, load_layer
 from vlmbrain.encoding.temporal import regressor_pipeline, run_slices, kept_rows
 from vlmbrain.encoding.sdl import learn_atoms
 from vlmbrain.encoding.glm import ar1_glm, add_intercept
@@ -30,7 +31,7 @@ names, masks = load_networks("results/networks/networks.npz")
 masks = masks[:, ::step]
 rows = read_timing([f"results/stimuli/run{i}.tsv" for i in (1, 2, 3)])
 keep = kept_rows(rows)
-man = {m: read_manifest(f"{ACT}/{m}") for m in models}
+man = {m: load_activations(f"{ACT}/{m}") for m in models}
 truth, arr = plant(couplings, man, names, masks, fraction=args.get("fraction", sim["fraction"]), n_ans=args.get("n_ans", 32), seed=0)
 pipe = regressor_pipeline(rows)
 t0 = time.time()
@@ -41,12 +42,12 @@ for m in models:
     for st, info in man[m]["streams"].items():
         for L in range(info["n_layers"]):
             if (m, st, L) in atoms: continue
-            R = pipe.transform(np.asarray(load_activation_layer(f"{ACT}/{m}", st, L)))
+            R = pipe.transform(np.asarray(load_layer(f"{ACT}/{m}", st, L)))
             atoms[(m, st, L)] = learn_atoms(R, n_atoms=args.get("K", 64), alpha=args.get("alpha", 1.0), max_iter=args.get("max_iter", 10))["atoms"]
 pickle.dump(atoms, open(cache, "wb"))
 atoms = {k: v for k, v in atoms.items() if k[0] in models}
 print("atoms", time.time() - t0, flush=True)
-get = lambda m, st, L: load_activation_layer(f"{ACT}/{m}", st, L)
+get = lambda m, st, L: load_layer(f"{ACT}/{m}", st, L)
 betas = {k: [] for k in atoms}
 for s in range(args.get("subjects", 6)):
     Y = simulate_bold(s, rows, truth, arr, get, sim, masks.shape[1])[keep]

@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 
 from vlmbrain.encoding.sdl import learn_atoms
 from vlmbrain.encoding.temporal import kept_rows, regressor_pipeline, timing
+from vlmbrain.models.files import load_activations, load_layer
 from vlmbrain.io import atomic_path, read_json, save_npy, save_npz, write_tsv
 from vlmbrain.stimuli.table import read_stimulus_table
 
@@ -28,28 +29,6 @@ def layer_files(root, suffix=".npz"):
     for path in sorted(Path(root).glob(f"*/layer-*{suffix}")):
         out.append((path.parent.name, int(path.name[len("layer-") : -len(suffix)]), path))
     return out
-
-
-def read_manifest(activations_dir):
-    """The activations manifest (``streams: {stream: {n_layers, ...}}``, ``n_trs``).
-
-    Read here rather than through ``vlmbrain.models`` so that encoding jobs need no torch.
-    """
-    path = Path(activations_dir) / "manifest.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found; run the activations rule for this model first.")
-    manifest = read_json(path)
-    if not isinstance(manifest.get("streams"), dict) or not manifest["streams"]:
-        raise ValueError(f"{path}: no `streams` mapping; rerun the activations rule.")
-    return manifest
-
-
-def load_activation_layer(activations_dir, stream, layer):
-    """One layer's T_all x N AN array (``{stream}/layer-LL.npy``), memory-mapped."""
-    path = Path(activations_dir) / stream / f"{layer_name(layer)}.npy"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found; rerun the activations rule for this model.")
-    return np.load(path, mmap_mode="r")
 
 
 def read_timing(table_paths):
@@ -77,7 +56,7 @@ def build_atoms(model, activations_dir, table_paths, regressors_dir, atoms_dir, 
     sdl : dict
         ``sdl`` config section (``n_atoms``, ``alpha``, ``max_iter``, ``batch_size``, ``seed``).
     """
-    manifest = read_manifest(activations_dir)
+    manifest = load_activations(activations_dir)
     rows = read_timing(table_paths)
     if int(manifest.get("n_trs", len(rows))) != len(rows):
         raise ValueError(
@@ -93,7 +72,7 @@ def build_atoms(model, activations_dir, table_paths, regressors_dir, atoms_dir, 
         atom_tmp.mkdir()
         write_tsv(reg_tmp / "timing.tsv", rows.loc[keep, ["run", "tr"]])
         for stream, layer in tqdm(jobs, desc=f"atoms {model}", mininterval=5):
-            X = np.asarray(load_activation_layer(activations_dir, stream, layer), np.float32)
+            X = np.asarray(load_layer(activations_dir, stream, layer), np.float32)
             if X.shape[0] != len(rows):
                 raise ValueError(
                     f"{activations_dir}/{stream}/{layer_name(layer)}.npy has {X.shape[0]} rows, "

@@ -8,41 +8,10 @@ import numpy as np
 import pandas as pd
 
 from vlmbrain.io import read_json
+from vlmbrain.models.files import load_activations
 
 UNIMODAL_FAMILIES = ("hf_vit", "hf_roberta", "hf_bert")
 STREAM_ORDER = ("image", "text", "fusion_image", "fusion_text")
-
-
-def read_manifest(activations_dir):
-    """Read ``manifest.json`` of one model's activations folder.
-
-    Parameters
-    ----------
-    activations_dir : str or Path
-        ``results/activations/{model}``.
-
-    Returns
-    -------
-    dict
-        The manifest; ``streams`` maps each stream to ``{n_layers, n_heads, head_dim}``.
-    """
-    path = Path(activations_dir) / "manifest.json"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path}: activations manifest not found; run the `activations` rule for this "
-            "model first"
-        )
-    manifest = read_json(path)
-    streams = manifest.get("streams")
-    if not isinstance(streams, dict) or not streams:
-        raise ValueError(
-            f"{path}: no `streams` mapping ({{stream: {{n_layers, n_heads, head_dim}}}}); "
-            "the file is incomplete, rerun the `activations` rule"
-        )
-    for stream, info in streams.items():
-        if int(info.get("n_layers", 0)) < 1:
-            raise ValueError(f"{path}: stream {stream!r} has no `n_layers` >= 1")
-    return manifest
 
 
 def layer_index(manifests):
@@ -51,7 +20,7 @@ def layer_index(manifests):
     Parameters
     ----------
     manifests : dict
-        ``{model: manifest}`` as read by :func:`read_manifest`, in config order.
+        ``{model: manifest}`` as read by :func:`vlmbrain.models.files.load_activations`, in config order.
 
     Returns
     -------

@@ -7,7 +7,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from vlmbrain.findings import brainmaps, figures
-from vlmbrain.findings.inputs import layer_file, layer_index, read_manifest
+from vlmbrain.findings.inputs import layer_file, layer_index
+from vlmbrain.models.files import load_activations
 from vlmbrain.findings.overlap import network_overlap_table
 from vlmbrain.findings.recovery import recovery_table
 from vlmbrain.findings.tables import (
@@ -24,7 +25,7 @@ log = logging.getLogger("vlmbrain")
 
 def load_index(activation_dirs):
     """Layer index from the activations manifests (``{model: dir}``, config order)."""
-    return layer_index({model: read_manifest(d) for model, d in activation_dirs.items()})
+    return layer_index({model: load_activations(d) for model, d in activation_dirs.items()})
 
 
 def make_network_overlap(activation_dirs, group_root, networks_npz, output, q=0.05):

@@ -25,16 +25,9 @@ from tqdm.auto import tqdm
 from vlmbrain.io import atomic_path, read_json, write_json, write_tsv
 from vlmbrain.models.base import IMAGE, JOINT, TEXT, pick_device
 from vlmbrain.models.capture import ANCapture
+from vlmbrain.models.files import MANIFEST, layer_path, load_activations, load_layer  # noqa: F401
 
 log = logging.getLogger("vlmbrain")
-
-MANIFEST = "manifest.json"
-
-
-def layer_path(folder, stream, layer):
-    """Path of one layer's array."""
-    return Path(folder) / stream / f"layer-{int(layer):02d}.npy"
-
 
 def an_table(stream, info):
     """AN ids of one stream: ``stream, layer, head, dim, column`` for every layer."""
@@ -173,42 +166,6 @@ def extract_activations(
         }
         write_json(tmp / MANIFEST, manifest)
     return manifest
-
-
-def load_activations(folder):
-    """Read and check an activations folder's manifest.
-
-    Returns
-    -------
-    dict
-        The manifest (``streams``, ``n_trs``, ``weights``, ...).
-
-    Raises
-    ------
-    FileNotFoundError
-        Naming the folder, when it has no manifest or a layer file is missing.
-    """
-    folder = Path(folder)
-    path = folder / MANIFEST
-    if not path.exists():
-        raise FileNotFoundError(f"{folder}: no {MANIFEST}; rerun the activations rule for this model.")
-    manifest = read_json(path)
-    for stream, info in manifest["streams"].items():
-        for layer in range(info["n_layers"]):
-            if not layer_path(folder, stream, layer).exists():
-                raise FileNotFoundError(f"{layer_path(folder, stream, layer)} missing; rerun the activations rule.")
-    return manifest
-
-
-def load_layer(folder, stream, layer):
-    """One layer's T_all x N AN array, memory-mapped (read-only)."""
-    path = layer_path(folder, stream, layer)
-    if not path.exists():
-        raise FileNotFoundError(
-            f"{path} not found: {Path(folder).name} has no stream {stream!r} layer {layer} "
-            f"(see {Path(folder) / MANIFEST})."
-        )
-    return np.load(path, mmap_mode="r")
 
 
 def run_extraction(model_key, model_cfg, an, extraction, table_paths, out_dir, threads=1):

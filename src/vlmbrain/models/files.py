@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+import numpy as np
+
+from vlmbrain.io import read_json
 
 
 def local_weight_files(model_cfg):
@@ -12,3 +17,47 @@ def local_weight_files(model_cfg):
     if model_cfg.get("pretrained") is True:
         candidates.append(model_cfg.get("name"))
     return [str(p) for p in candidates if isinstance(p, str) and os.path.exists(p)]
+
+
+# Reading an activations folder (no torch needed: encoding jobs use these too).
+MANIFEST = "manifest.json"
+
+
+def layer_path(folder, stream, layer):
+    """Path of one layer's array."""
+    return Path(folder) / stream / f"layer-{int(layer):02d}.npy"
+
+
+def load_activations(folder):
+    """Read and check an activations folder's manifest.
+
+    Returns
+    -------
+    dict
+        The manifest (``streams``, ``n_trs``, ``weights``, ...); layers are read with
+        :func:`load_layer`, which names any missing layer file.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        Naming the folder, when it has no manifest or the manifest lists no streams.
+    """
+    folder = Path(folder)
+    path = folder / MANIFEST
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: activations manifest not found; rerun the activations rule for this model.")
+    manifest = read_json(path)
+    if not isinstance(manifest.get("streams"), dict) or not manifest["streams"]:
+        raise ValueError(f"{path}: no `streams` mapping; rerun the activations rule.")
+    return manifest
+
+
+def load_layer(folder, stream, layer):
+    """One layer's T_all x N AN array, memory-mapped (read-only)."""
+    path = layer_path(folder, stream, layer)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} not found: {Path(folder).name} has no stream {stream!r} layer {layer} "
+            f"(see {Path(folder) / MANIFEST})."
+        )
+    return np.load(path, mmap_mode="r")

@@ -7,7 +7,7 @@ import html
 import pandas as pd
 import yaml
 
-from vlmbrain.findings.inputs import read_manifest
+from vlmbrain.models.files import load_activations
 from vlmbrain.findings.recovery import recovery_summary
 from vlmbrain.io import read_tsv
 from vlmbrain.report.html import html_table, write_page
@@ -78,7 +78,7 @@ def write_provenance(path, activation_dirs, config, subjects, runs, ground_truth
     ground_truth_tsv : str or Path, optional
         Planted couplings (simulation).
     """
-    manifests = {model: read_manifest(d) for model, d in activation_dirs.items()}
+    manifests = {model: load_activations(d) for model, d in activation_dirs.items()}
     data = config.get("data", {})
     simulated = data.get("source") == "simulation"
     any_random = any(

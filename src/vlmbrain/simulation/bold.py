@@ -7,7 +7,8 @@ import logging
 import numpy as np
 from scipy import signal
 
-from vlmbrain.encoding.atoms import load_activation_layer, read_timing
+from vlmbrain.encoding.atoms import read_timing
+from vlmbrain.models.files import load_layer
 from vlmbrain.encoding.temporal import convolved_series, run_slices
 from vlmbrain.fmri.cifti import template_brain_models, write_dtseries
 from vlmbrain.io import read_tsv
@@ -117,7 +118,7 @@ def simulate_subject(subject_index, bold_paths, table_paths, truth_tsv, truth_np
     bm = template_brain_models()
 
     def get_layer(model, stream, layer):
-        return load_activation_layer(activations[model], stream, layer)
+        return load_layer(activations[model], stream, layer)
 
     Y = simulate_bold(subject_index, rows, truth, arrays, get_layer, simulation, len(bm), tr, hrf)
     for path, sl in zip(bold_paths, run_slices(rows["run"].to_numpy()), strict=True):

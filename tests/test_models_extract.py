@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from vlmbrain.io import read_tsv
-from vlmbrain.models.extract import extract_activations, load_activations, load_layer, run_extraction
+from vlmbrain.models.extract import extract_activations, run_extraction
+from vlmbrain.models.files import load_activations, load_layer
 from vlmbrain.models.registry import TINY_MODELS, build_model
 
 

@@ -53,6 +53,11 @@ def atomic_path(path, suffix=None):
         raise
 
 
+def layer_name(layer):
+    """File stem of one layer in every per-layer folder: ``layer-LL`` (two digits)."""
+    return f"layer-{int(layer):02d}"
+
+
 def save_npy(path, array):
     """Write one array to ``path`` (``.npy``) atomically."""
     with atomic_path(path) as tmp:

@@ -12,15 +12,10 @@ from tqdm.auto import tqdm
 from vlmbrain.encoding.sdl import learn_atoms
 from vlmbrain.encoding.temporal import kept_rows, regressor_pipeline, timing
 from vlmbrain.models.files import load_activations, load_layer
-from vlmbrain.io import atomic_path, read_json, save_npy, save_npz, write_tsv
+from vlmbrain.io import atomic_path, layer_name, save_npy, save_npz, write_tsv
 from vlmbrain.stimuli.table import read_stimulus_table
 
 log = logging.getLogger("vlmbrain")
-
-
-def layer_name(layer):
-    """``layer-LL`` (two digits)."""
-    return f"layer-{int(layer):02d}"
 
 
 def layer_files(root, suffix=".npz"):

@@ -8,7 +8,8 @@ import numpy as np
 from scipy import stats
 from tqdm.auto import tqdm
 
-from vlmbrain.encoding.atoms import layer_files, layer_name
+from vlmbrain.encoding.atoms import layer_files
+from vlmbrain.io import layer_name
 from vlmbrain.encoding.stats import fdr_bh
 from vlmbrain.fmri.cifti import write_dscalar
 from vlmbrain.io import atomic_path, save_npz

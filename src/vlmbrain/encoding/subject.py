@@ -7,7 +7,8 @@ import logging
 import numpy as np
 from tqdm.auto import tqdm
 
-from vlmbrain.encoding.atoms import layer_files, layer_name, read_timing
+from vlmbrain.encoding.atoms import layer_files, read_timing
+from vlmbrain.io import layer_name
 from vlmbrain.encoding.glm import add_intercept, ar1_glm
 from vlmbrain.encoding.noise import noise_ceiling
 from vlmbrain.encoding.ridge import ridge_loro

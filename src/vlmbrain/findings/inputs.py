@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vlmbrain.io import read_json
+from vlmbrain.io import layer_name
 from vlmbrain.models.files import load_activations
 
 UNIMODAL_FAMILIES = ("hf_vit", "hf_roberta", "hf_bert")
@@ -47,7 +47,7 @@ def layer_index(manifests):
 
 def layer_file(root, model, stream, layer, suffix=".npz"):
     """Path ``{root}/{model}/{stream}/layer-{LL}{suffix}`` of the design's layer files."""
-    return Path(root) / model / stream / f"layer-{int(layer):02d}{suffix}"
+    return Path(root) / model / stream / f"{layer_name(layer)}{suffix}"
 
 
 def load_group_layer(path, n_grayordinates=None):

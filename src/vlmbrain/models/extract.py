@@ -22,10 +22,10 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from vlmbrain.io import atomic_path, read_json, write_json, write_tsv
+from vlmbrain.io import atomic_path, write_json, write_tsv
 from vlmbrain.models.base import IMAGE, JOINT, TEXT, pick_device
 from vlmbrain.models.capture import ANCapture
-from vlmbrain.models.files import MANIFEST, layer_path, load_activations, load_layer  # noqa: F401
+from vlmbrain.models.files import MANIFEST, layer_path
 
 log = logging.getLogger("vlmbrain")
 

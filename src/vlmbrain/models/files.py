@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vlmbrain.io import read_json
+from vlmbrain.io import layer_name, read_json
 
 
 def local_weight_files(model_cfg):
@@ -25,7 +25,7 @@ MANIFEST = "manifest.json"
 
 def layer_path(folder, stream, layer):
     """Path of one layer's array."""
-    return Path(folder) / stream / f"layer-{int(layer):02d}.npy"
+    return Path(folder) / stream / f"{layer_name(layer)}.npy"
 
 
 def load_activations(folder):

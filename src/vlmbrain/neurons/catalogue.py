@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vlmbrain.io import read_tsv
+from vlmbrain.io import layer_name, read_tsv
 
 __all__ = [
     "KEYS",
@@ -127,7 +127,7 @@ def _atoms(catalogue, atoms_dirs):
     for (model, stream, layer), _ in catalogue.groupby(["model", "stream", "layer"]):
         if model not in atoms_dirs:
             continue
-        path = Path(atoms_dirs[model]) / stream / f"layer-{int(layer):02d}.npz"
+        path = Path(atoms_dirs[model]) / stream / f"{layer_name(layer)}.npz"
         if not path.exists():
             raise FileNotFoundError(f"{path}: missing atoms; rerun the atoms rule of {model}")
         frame = atom_memberships(path)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from vlmbrain.io import read_json, save_npy, save_npz, write_tsv
+from vlmbrain.io import layer_name, read_json, save_npy, save_npz, write_tsv
 
 log = logging.getLogger("vlmbrain")
 
@@ -64,7 +64,7 @@ def layer_key(kind, stream, layer):
 
 def regressor_path(regressors_dir, stream, layer):
     """``{regressors_dir}/{stream}/layer-{LL}.npy``."""
-    return Path(regressors_dir) / stream / f"layer-{int(layer):02d}.npy"
+    return Path(regressors_dir) / stream / f"{layer_name(layer)}.npy"
 
 
 def load_regressors(regressors_dir, stream, layer, n_trs, n_ans):

@@ -19,7 +19,7 @@ def default():
 
 def test_default_config_is_valid_and_filled(default):
     config = check_config(default, SCHEMA)
-    assert config["sdl"]["n_atoms"] == 64
+    assert config["sdl"]["n_atoms"] == 8  # T/K kept near HCP's (config/README.md)
     assert subjects(config)[0] == "sim01" and len(subjects(config)) == 6
     assert runs(config) == ["run1", "run2", "run3"]
     # defaults from the schema fill keys the file leaves out

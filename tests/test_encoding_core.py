@@ -9,7 +9,7 @@ from vlmbrain.encoding.glm import add_intercept, ar1_glm
 from vlmbrain.encoding.group import OneSampleT, group_maps
 from vlmbrain.encoding.noise import noise_ceiling
 from vlmbrain.encoding.ridge import ridge_loro
-from vlmbrain.encoding.sdl import learn_atoms
+from vlmbrain.encoding.sdl import atoms_per_tr_warning, learn_atoms
 from vlmbrain.encoding.temporal import hrf_kernel, regressor_pipeline, run_slices
 
 
@@ -68,6 +68,31 @@ def test_sdl_is_seeded_oriented_and_reports_quality():
     norms = np.linalg.norm(a["atoms"], axis=0)
     np.testing.assert_allclose(norms[norms > 0], 1, atol=1e-5)
     assert 0 < a["zero_fraction"] < 1 and 0.5 < a["r2"] <= 1
+
+
+def _scene_series(rng, T, n):
+    """HRF-convolved series of n features held constant over 3-9 s scenes (a movie)."""
+    cuts = np.cumsum(rng.integers(3, 10, T))
+    scene = np.searchsorted(cuts[cuts < T], np.arange(T), side="right")
+    X = rng.standard_normal((scene.max() + 1, n))[scene]
+    kernel = hrf_kernel("spm", 1.0)
+    X = np.apply_along_axis(lambda x: np.convolve(x, kernel)[:T], 0, X)
+    return (X - X.mean(0)) / X.std(0)
+
+
+def test_too_many_atoms_for_the_trs_span_unrelated_signals_and_warn():
+    rng = np.random.default_rng(0)
+    T = 405
+    layer = _scene_series(rng, T, 40) @ rng.standard_normal((40, 300))
+    other = _scene_series(rng, T, 20)  # an unrelated stimulus feature, same statistics
+
+    def r2(K):
+        U = np.linalg.svd(layer - layer.mean(0), full_matrices=False)[0][:, :K]
+        return float(np.mean(np.sum((U.T @ other) ** 2, 0) / np.sum(other**2, 0)))
+
+    assert r2(64) > 0.5 > 3 * r2(8)  # 64 atoms of 405 TRs explain unrelated signals
+    assert atoms_per_tr_warning(405, 64) and "sdl.n_atoms <= 16" in atoms_per_tr_warning(405, 64)
+    assert atoms_per_tr_warning(405, 8) is None and atoms_per_tr_warning(3600, 64) is None
 
 
 def _ar_data(T=240, K=6, V=600, seed=0):

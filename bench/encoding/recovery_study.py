@@ -36,14 +36,14 @@ truth, arr = plant(couplings, man, names, masks, fraction=args.get("fraction", s
 pipe = regressor_pipeline(rows)
 t0 = time.time()
 import os, pickle
-cache = f"/tmp/vlmbrain_recovery_atoms_{args.get('K',64)}_{args.get('alpha',1.0)}.pkl"
+cache = f"/tmp/vlmbrain_recovery_atoms_{args.get('K', cfg['sdl']['n_atoms'])}_{args.get('alpha',1.0)}.pkl"
 atoms = pickle.load(open(cache, "rb")) if os.path.exists(cache) else {}
 for m in models:
     for st, info in man[m]["streams"].items():
         for L in range(info["n_layers"]):
             if (m, st, L) in atoms: continue
             R = pipe.transform(np.asarray(load_layer(f"{ACT}/{m}", st, L)))
-            atoms[(m, st, L)] = learn_atoms(R, n_atoms=args.get("K", 64), alpha=args.get("alpha", 1.0), max_iter=args.get("max_iter", 10))["atoms"]
+            atoms[(m, st, L)] = learn_atoms(R, n_atoms=args.get("K", cfg["sdl"]["n_atoms"]), alpha=args.get("alpha", 1.0), max_iter=args.get("max_iter", 10))["atoms"]
 pickle.dump(atoms, open(cache, "wb"))
 atoms = {k: v for k, v in atoms.items() if k[0] in models}
 print("atoms", time.time() - t0, flush=True)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from vlmbrain.encoding.sdl import learn_atoms
+from vlmbrain.encoding.sdl import atoms_per_tr_warning, learn_atoms
 from vlmbrain.encoding.temporal import kept_rows, regressor_pipeline, timing
 from vlmbrain.models.files import load_activations, load_layer
 from vlmbrain.io import atomic_path, layer_name, save_npy, save_npz, write_tsv
@@ -60,6 +60,9 @@ def build_atoms(model, activations_dir, table_paths, regressors_dir, atoms_dir, 
         )
     keep = kept_rows(rows, temporal["drop_rest"])
     pipe = regressor_pipeline(rows, temporal["hrf"], tr, temporal["drop_rest"])
+    warning = atoms_per_tr_warning(int(np.count_nonzero(keep)), int(sdl["n_atoms"]))
+    if warning:
+        log.warning(warning)
     jobs = [(s, layer) for s, info in manifest["streams"].items() for layer in range(info["n_layers"])]
     summary = []
     with atomic_path(regressors_dir, suffix="") as reg_tmp, atomic_path(atoms_dir, suffix="") as atom_tmp:

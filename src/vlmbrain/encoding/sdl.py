@@ -77,6 +77,40 @@ class AtomLearner(BaseEstimator):
         return self
 
 
+MIN_TRS_PER_ATOM = 25
+
+
+def atoms_per_tr_warning(n_trs, n_atoms):
+    """A warning when there are too few modelled TRs per atom, else ``None``.
+
+    HRF-convolved series of T TRs have far fewer than T independent samples, so K atoms
+    of any layer span most of them once T/K is small: every layer then appears to drive
+    every network, and the GLM on the atoms is ill-conditioned. HCP 7T has about
+    3,600 / 64 = 56 TRs per atom.
+
+    Parameters
+    ----------
+    n_trs : int
+        Modelled TRs (rest dropped).
+    n_atoms : int
+        ``sdl.n_atoms``.
+
+    Returns
+    -------
+    str or None
+    """
+    ratio = n_trs / n_atoms
+    if ratio >= MIN_TRS_PER_ATOM:
+        return None
+    return (
+        f"sdl.n_atoms = {n_atoms} for {n_trs} modelled TRs ({ratio:.1f} TRs per atom): the "
+        "atoms of any layer then span most HRF-smooth signals, so every layer seems to drive "
+        "every network. Keep at least "
+        f"{MIN_TRS_PER_ATOM} TRs per atom (sdl.n_atoms <= {max(1, n_trs // MIN_TRS_PER_ATOM)}); "
+        "HCP 7T has about 3,600 / 64 = 56."
+    )
+
+
 def learn_atoms(X, n_atoms=64, alpha=1.0, max_iter=10, batch_size=256, seed=0):
     """Fit :class:`AtomLearner` and return its results as a dict of arrays.
 

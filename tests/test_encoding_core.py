@@ -10,7 +10,8 @@ from vlmbrain.encoding.group import OneSampleT, group_maps
 from vlmbrain.encoding.noise import noise_ceiling
 from vlmbrain.encoding.ridge import ridge_loro
 from vlmbrain.encoding.sdl import atoms_per_tr_warning, learn_atoms
-from vlmbrain.encoding.temporal import hrf_kernel, regressor_pipeline, run_slices
+from vlmbrain.encoding.temporal import HRFConvolver, hrf_kernel, regressor_pipeline, run_slices
+from vlmbrain.fmri.bold import zscore
 
 
 def _rows(n_runs=3, n_t=60, rest=(0, 5)):
@@ -74,10 +75,8 @@ def _scene_series(rng, T, n):
     """HRF-convolved series of n features held constant over 3-9 s scenes (a movie)."""
     cuts = np.cumsum(rng.integers(3, 10, T))
     scene = np.searchsorted(cuts[cuts < T], np.arange(T), side="right")
-    X = rng.standard_normal((scene.max() + 1, n))[scene]
-    kernel = hrf_kernel("spm", 1.0)
-    X = np.apply_along_axis(lambda x: np.convolve(x, kernel)[:T], 0, X)
-    return (X - X.mean(0)) / X.std(0)
+    X = HRFConvolver(np.zeros(T, int)).transform(rng.standard_normal((scene.max() + 1, n))[scene])
+    return zscore(X)
 
 
 def test_too_many_atoms_for_the_trs_span_unrelated_signals_and_warn():

@@ -22,13 +22,15 @@ from vlmbrain.encoding.temporal import regressor_pipeline, run_slices, kept_rows
 from vlmbrain.encoding.sdl import learn_atoms
 from vlmbrain.encoding.glm import ar1_glm, add_intercept
 from vlmbrain.encoding.group import group_maps
+from vlmbrain.fmri.bold import zscore
+from vlmbrain.findings.recovery import recovery_summary, recovery_table
 from vlmbrain.networks.overlap import layer_overlap_table
 from vlmbrain.networks.templates import load_networks
 from vlmbrain.simulation.truth import plant
 from vlmbrain.simulation.bold import simulate_bold
 args = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
 cfg = yaml.safe_load(open("config/config.yaml")); sim = cfg["simulation"]
-K = args.get("K", 8); strength = args.get("strength", 1.0); step = args.get("step", 5)
+K = args.get("K", cfg["sdl"]["n_atoms"]); strength = args.get("strength", 1.0); step = args.get("step", 5)
 FL = args.get("fl", 2)
 C = lambda m, s, l, n, g, like=None: dict(model=m, stream=s, layer=l, network=n, sign=g, strength=strength, **({"like": like} if like else {}))
 couplings = [C("clip","image",8,"vision",1), C("clip","image",8,"attention",1),
@@ -62,7 +64,6 @@ for i, c in enumerate(couplings):
         groups[key] = (np.sort(rng.choice(p, 32, replace=False)), rng.uniform(.5, 1.5, 32).astype(np.float32))
     arr["ans"][i], arr["weights"][i] = groups[key]
 layers = sorted({(c["model"], c["stream"], c["layer"]) for c in couplings})
-pl = list(layers)
 if args.get("extra"):  # unplanted layers too
     layers += [tuple(x) for x in args["extra"]]
 atoms = {l: learn_atoms(Rg(*l).astype(np.float32), n_atoms=K, alpha=args.get("alpha", 1.0), max_iter=10)["atoms"] for l in layers}
@@ -72,24 +73,19 @@ betas = {k: [] for k in atoms}
 for s in range(6):
     Y = simulate_bold(s, rows, truth, arr, get, sim, masks.shape[1])[keep]
     for sl in run_slices(rows["run"].to_numpy()[keep]):
-        Y[sl] = (Y[sl] - Y[sl].mean(0)) / Y[sl].std(0)
+        Y[sl] = zscore(Y[sl])
     for k, D in atoms.items():
         betas[k].append(ar1_glm(Y, add_intercept(D))["beta"][:-1])
-det = []
-for k, b in betas.items():
-    g = group_maps(b, q=0.05)
-    t = layer_overlap_table(g["activated"], g["deactivated"], names, masks)
-    for _, r in t[t.drives].iterrows():
-        det.append((*k, int(r.atom), r.network, int(r.sign), r.overlap_rate))
-det = pd.DataFrame(det, columns=["model", "stream", "layer", "atom", "network", "sign", "rate"])
-planted = {(c["model"], c["stream"], c["layer"], c["network"]): c["sign"] for c in couplings}
-pl_layers = {(c["model"], c["stream"], c["layer"]) for c in couplings}
-summ = det.groupby(["model","stream","layer","network","sign"]).rate.max().reset_index()
-summ["planted"] = [planted.get((a,b,c,d)) == e for a,b,c,d,e in summ[["model","stream","layer","network","sign"]].values]
-summ["netplanted"] = [(a,b,c,d) in planted for a,b,c,d in summ[["model","stream","layer","network"]].values]
-missed = [k for k, g in planted.items() if not ((summ.model==k[0])&(summ.stream==k[1])&(summ.layer==k[2])&(summ.network==k[3])&(summ.sign==g)).any()]
-fp = summ[np.array([(a,b,c) in pl_layers for a,b,c in summ[["model","stream","layer"]].values]) & ~summ.netplanted.to_numpy()]
-xm = det[det.network.isin(["vision","language"]) & (det.sign==1)].groupby(["model","stream","layer","atom"]).network.nunique()
-print(json.dumps(args), "missed", missed, "FP", len(fp))
-print(fp.to_string()); print("cross-modal atoms per layer:", (xm == 2).groupby(level=[0,1,2]).sum().to_dict())
-print(summ.to_string())
+overlap = pd.concat([
+    layer_overlap_table(g["activated"], g["deactivated"], names, masks).assign(model=k[0], stream=k[1], layer=k[2])
+    for k, g in ((k, group_maps(b, q=0.05)) for k, b in betas.items())
+])
+index = pd.DataFrame(list(atoms), columns=["model", "stream", "layer"])
+rec = recovery_table(overlap, truth, index, names)
+summ = recovery_summary(rec)
+d = overlap[overlap.drives & overlap.network.isin(["vision", "language"]) & (overlap.sign == 1)]
+xm = d.groupby(["model", "stream", "layer", "atom"]).network.nunique()
+print(json.dumps(args), "missed", rec.loc[rec.outcome == "miss", ["model", "stream", "layer", "network"]].values.tolist(),
+      summ)
+print("cross-modal atoms per layer:", (xm == 2).groupby(level=[0, 1, 2]).sum().to_dict())
+print(rec[rec.detected | rec.planted].to_string())

@@ -9,6 +9,7 @@ fraction of (layer, atom) maps with any significant grayordinate.
 import sys, json, time, itertools
 import numpy as np, pandas as pd, yaml
 from vlmbrain.encoding.atoms import read_timing
+from vlmbrain.fmri.bold import zscore
 from vlmbrain.models.files import load_activations, load_layer
 from vlmbrain.encoding.temporal import regressor_pipeline, run_slices, kept_rows
 from vlmbrain.encoding.sdl import learn_atoms
@@ -36,14 +37,15 @@ truth, arr = plant(couplings, man, names, masks, fraction=args.get("fraction", s
 pipe = regressor_pipeline(rows)
 t0 = time.time()
 import os, pickle
-cache = f"/tmp/vlmbrain_recovery_atoms_{args.get('K', cfg['sdl']['n_atoms'])}_{args.get('alpha',1.0)}.pkl"
+K = args.get("K", cfg["sdl"]["n_atoms"])
+cache = f"/tmp/vlmbrain_recovery_atoms_{K}_{args.get('alpha',1.0)}.pkl"
 atoms = pickle.load(open(cache, "rb")) if os.path.exists(cache) else {}
 for m in models:
     for st, info in man[m]["streams"].items():
         for L in range(info["n_layers"]):
             if (m, st, L) in atoms: continue
             R = pipe.transform(np.asarray(load_layer(f"{ACT}/{m}", st, L)))
-            atoms[(m, st, L)] = learn_atoms(R, n_atoms=args.get("K", cfg["sdl"]["n_atoms"]), alpha=args.get("alpha", 1.0), max_iter=args.get("max_iter", 10))["atoms"]
+            atoms[(m, st, L)] = learn_atoms(R, n_atoms=K, alpha=args.get("alpha", 1.0), max_iter=args.get("max_iter", 10))["atoms"]
 pickle.dump(atoms, open(cache, "wb"))
 atoms = {k: v for k, v in atoms.items() if k[0] in models}
 print("atoms", time.time() - t0, flush=True)
@@ -52,7 +54,7 @@ betas = {k: [] for k in atoms}
 for s in range(args.get("subjects", 6)):
     Y = simulate_bold(s, rows, truth, arr, get, sim, masks.shape[1])[keep]
     for sl in run_slices(rows["run"].to_numpy()[keep]):
-        Y[sl] = (Y[sl] - Y[sl].mean(0)) / Y[sl].std(0)
+        Y[sl] = zscore(Y[sl])
     for k, D in atoms.items():
         betas[k].append(ar1_glm(Y, add_intercept(D))["beta"][:-1])
 print("glm", time.time() - t0, flush=True)

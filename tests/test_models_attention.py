@@ -61,6 +61,13 @@ def _hand_context(q, k, v, heads, key_mask=None):
     return ctx.permute(0, 2, 1, 3).reshape(b, n, c)
 
 
+def _run(model, stream, frames, texts, cap):
+    """Run ``model`` on the inputs ``stream`` takes (frames, captions or both)."""
+    kind = model.inputs[stream]
+    model.run(images=None if kind == "text" else frames, texts=None if kind == "image" else texts,
+              capture=cap)
+
+
 @pytest.mark.parametrize(
     "key,stream,layer",
     [("clip", "image", 1), ("roberta", "text", 1), ("meter", "fusion_text", 1), ("vit", "image", 0)],
@@ -78,12 +85,7 @@ def test_context_equals_hand_computation(key, stream, layer):
     frames = [rng.integers(0, 255, (40, 50, 3), dtype=np.uint8) for _ in range(2)]
     texts = ["a red car", "a dog runs across the long wet grass"]
     with torch.inference_mode(), ANCapture(sites, "context", "mean") as cap:
-        if model.inputs[stream] == "joint":
-            model.run(images=frames, texts=texts, capture=cap)
-        elif model.inputs[stream] == "image":
-            model.run(images=frames, capture=cap)
-        else:
-            model.run(texts=texts, capture=cap)
+        _run(model, stream, frames, texts, cap)
         got = cap.pop()[(stream, layer)]
         q_mask = cap.tokens[site.query_tokens].mask
         kv_mask = cap.tokens[site.kv_tokens].mask
@@ -95,11 +97,6 @@ def test_context_equals_hand_computation(key, stream, layer):
     torch.testing.assert_close(got.double(), expected.double(), atol=1e-4, rtol=1e-4)
     # q/k/v captures are the projections, pooled over their own tokens.
     with torch.inference_mode(), ANCapture(sites, "key", "mean") as cap:
-        if model.inputs[stream] == "joint":
-            model.run(images=frames, texts=texts, capture=cap)
-        elif model.inputs[stream] == "image":
-            model.run(images=frames, capture=cap)
-        else:
-            model.run(texts=texts, capture=cap)
+        _run(model, stream, frames, texts, cap)
         k_pooled = cap.pop()[(stream, layer)]
     torch.testing.assert_close(k_pooled.double(), pool_tokens(raw["key"], Tokens(kv_mask, None), "mean").double(), atol=1e-5, rtol=1e-5)

@@ -4,9 +4,11 @@ if SIMULATION:
     PLANTED_MODELS = sorted({c["model"] for c in config["simulation"]["couplings"]})
 
     rule ground_truth:
-        """The planted ANs (with weights) and grayordinates of every coupling."""
+        """The planted ANs (with weights) and grayordinates of every coupling (``like``
+        couplings draw their ANs among the layer's most image- or text-like ANs)."""
         input:
             networks=NETWORKS_NPZ,
+            tables=STIMULUS_TABLES,
             activations=[activations_dir(m) for m in PLANTED_MODELS],
         output:
             tsv=f"{RES}/simulation/ground_truth.tsv",

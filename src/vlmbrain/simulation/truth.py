@@ -8,6 +8,8 @@ import pandas as pd
 from vlmbrain.io import save_npz, write_tsv
 
 COLUMNS = ["model", "stream", "layer", "network", "sign", "strength", "n_grayordinates", "ans"]
+LIKE_STREAMS = ("image", "text")
+LIKE_POOL = 0.25  # share of a layer's ANs among which a ``like`` coupling draws its ANs
 
 
 def check_couplings(couplings, manifests, names):
@@ -34,9 +36,78 @@ def check_couplings(couplings, manifests, names):
             raise ValueError(f"{where}: layer must be in 0..{n_layers - 1}")
         if c["network"] not in names:
             raise ValueError(f"{where}: network {c['network']!r} is not one of {list(names)}")
+        like = c.get("like")
+        if like is not None:
+            if like not in LIKE_STREAMS:
+                raise ValueError(f"{where}: like must be one of {list(LIKE_STREAMS)}, not {like!r}")
+            if not set(LIKE_STREAMS) <= set(streams):
+                raise ValueError(
+                    f"{where}: like needs a model with both image and text streams; "
+                    f"{c['model']} has {sorted(streams)}. Remove 'like' from this coupling."
+                )
 
 
-def plant(couplings, manifests, names, masks, fraction=0.35, n_ans=32, seed=0):
+def modality_likeness(X, X_image, X_text, n_components=8):
+    """How much more each AN follows the image stream than the text stream.
+
+    Parameters
+    ----------
+    X : ndarray (T, N)
+        The layer's AN series over movie TRs.
+    X_image, X_text : ndarray (T, N_image), (T, N_text)
+        Reference layers of the same model's image and text streams, same TRs.
+    n_components : int
+        Principal components of each reference layer.
+
+    Returns
+    -------
+    ndarray (N,)
+        R^2 of each AN on the image layer's leading components minus its R^2 on the text
+        layer's: > 0 for image-like ANs, < 0 for text-like ones.
+    """
+
+    def r2(Z):
+        Zc = Z - Z.mean(0)
+        U = np.linalg.svd(Zc, full_matrices=False)[0][:, :n_components]
+        return np.sum((U.T @ Xn) ** 2, axis=0)
+
+    Xc = np.asarray(X, np.float64) - np.mean(X, axis=0)
+    norm = np.linalg.norm(Xc, axis=0)
+    Xn = Xc / np.where(norm > 0, norm, 1.0)
+    return r2(np.asarray(X_image, np.float64)) - r2(np.asarray(X_text, np.float64))
+
+
+def coupling_likeness(couplings, manifests, get_layer, movie):
+    """:func:`modality_likeness` of every layer that a ``like`` coupling plants from.
+
+    Parameters
+    ----------
+    couplings : list of dict
+    manifests : dict
+        ``{model: manifest}``.
+    get_layer : callable
+        ``get_layer(model, stream, layer) -> T_all x N`` activations.
+    movie : ndarray of bool (T_all,)
+        Movie TRs (rest TRs are left out).
+
+    Returns
+    -------
+    dict
+        ``{(model, stream, layer): likeness}``; the references are the last layers of the
+        model's image and text streams.
+    """
+    out = {}
+    for c in couplings:
+        key = (c["model"], c["stream"], int(c["layer"]))
+        if c.get("like") is None or key in out:
+            continue
+        streams = manifests[c["model"]]["streams"]
+        ref = {s: get_layer(c["model"], s, int(streams[s]["n_layers"]) - 1)[movie] for s in LIKE_STREAMS}
+        out[key] = modality_likeness(get_layer(*key)[movie], ref["image"], ref["text"])
+    return out
+
+
+def plant(couplings, manifests, names, masks, fraction=0.35, n_ans=32, seed=0, likeness=None):
     """Draw the planted ANs, their positive weights and the planted grayordinates.
 
     Parameters
@@ -51,6 +122,11 @@ def plant(couplings, manifests, names, masks, fraction=0.35, n_ans=32, seed=0):
     n_ans : int
         ANs mixed per coupling (fewer when the layer has fewer).
     seed : int
+    likeness : dict, optional
+        ``{(model, stream, layer): modality_likeness(...)}`` for the layers of couplings
+        with ``like``: such a coupling draws its ANs among the :data:`LIKE_POOL` share of
+        the layer's ANs most like the ``like`` stream (image: largest likeness, text:
+        smallest).
 
     Returns
     -------
@@ -71,8 +147,15 @@ def plant(couplings, manifests, names, masks, fraction=0.35, n_ans=32, seed=0):
     for i, c in enumerate(couplings):
         info = manifests[c["model"]]["streams"][c["stream"]]
         n_total = int(info["n_heads"]) * int(info["head_dim"])
-        k = min(n_ans, n_total)
-        ans = np.sort(rng.choice(n_total, size=k, replace=False))
+        pool = np.arange(n_total)
+        if c.get("like") is not None:
+            key = (c["model"], c["stream"], int(c["layer"]))
+            if likeness is None or key not in likeness:
+                raise ValueError(f"simulation.couplings[{i}]: like={c['like']!r} needs the likeness of {key}")
+            order = np.argsort(-np.asarray(likeness[key]) if c["like"] == "image" else likeness[key], kind="stable")
+            pool = np.sort(order[: max(1, int(round(LIKE_POOL * n_total)))])
+        k = min(n_ans, pool.size)
+        ans = np.sort(rng.choice(pool, size=k, replace=False))
         w = rng.uniform(0.5, 1.5, size=k).astype(np.float32)
         net = np.flatnonzero(masks[names.index(c["network"])])
         n_pick = max(1, int(round(fraction * net.size)))

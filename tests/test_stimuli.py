@@ -116,3 +116,15 @@ def test_written_movie_makes_stimulus_tables(tmp_path):
     assert table["validation"].sum() == 4
     frames = list(iter_frames(table))
     assert frames[5].shape == (32, 32, 3)
+
+
+def test_movie_depends_only_on_its_config_keys():
+    """The synthetic_movie rule passes only ``MOVIE_KEYS``: editing couplings or noise
+    must not rerun the movie and every model's activations."""
+    from vlmbrain.config import MOVIE_KEYS
+
+    full = {**SIM, "couplings": [{"model": "clip"}], "noise": {"sigma": 2.0}}
+    a = make_movie({k: full[k] for k in MOVIE_KEYS}, 1.0)
+    b = make_movie(full, 1.0)
+    pd.testing.assert_frame_equal(a["run1"]["captions"], b["run1"]["captions"])
+    pd.testing.assert_frame_equal(a["run2"]["segments"], b["run2"]["segments"])

@@ -13,6 +13,20 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+# The ``simulation`` keys the synthetic movie depends on (couplings and noise are not
+# among them: changing a coupling must not rerun the movie and the model activations).
+MOVIE_KEYS = (
+    "seed",
+    "runs",
+    "clips_per_run",
+    "clip_trs",
+    "rest_trs",
+    "validation_trs",
+    "scene_seconds",
+    "caption_seconds",
+    "frame_size",
+    "fps",
+)
 SIMULATED_FILE_KEYS = ("bold", "video", "captions", "segments")
 WEIGHT_SUFFIXES = (".ckpt", ".pt", ".pth", ".bin", ".safetensors")
 

@@ -21,7 +21,7 @@ if SIMULATION:
             mem_mb=2000,
             runtime=30,
         params:
-            simulation=config["simulation"],
+            simulation={k: config["simulation"][k] for k in vbconfig.MOVIE_KEYS},
             tr=config["data"]["tr"],
             video=lambda wildcards: config["data"]["video"],
             captions=lambda wildcards: config["data"]["captions"],

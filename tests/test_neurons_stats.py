@@ -134,3 +134,11 @@ def test_cohort_mean_streams_and_checks_shapes():
     assert np.allclose(cohort_mean(iter(arrays)), 1.5)
     with pytest.raises(ValueError, match="subject 2"):
         cohort_mean(iter([np.zeros((3, 4)), np.zeros((3, 5))]))
+
+
+def test_enrichment_ratio_of_empty_hit_rates_is_undefined():
+    from vlmbrain.neurons.catalogue import _ratio
+
+    assert _ratio(0.5, 0.25) == 2.0
+    assert _ratio(0.5, 0.0) == np.inf
+    assert np.isnan(_ratio(0.0, 0.0))

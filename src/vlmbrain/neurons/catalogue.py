@@ -152,6 +152,13 @@ def network_summary(parcel_summaries, grayordinate_summaries=()):
     return out.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
+def _ratio(a, b):
+    """a / b; inf when only a is positive, NaN when neither is (no AN reached the network)."""
+    if b > 0:
+        return a / b
+    return np.inf if a > 0 else np.nan
+
+
 def planted_enrichment(ground_truth, ans_tables, grayordinate_tables=()):
     """How often the ANs of each planted mixture reach the planted network with its sign.
 
@@ -198,7 +205,7 @@ def planted_enrichment(ground_truth, ans_tables, grayordinate_tables=()):
             row[f"n_planted_ans{tag}"] = int(is_planted.sum())
             row[f"hit_planted{tag}"] = rate_p
             row[f"hit_other{tag}"] = rate_o
-            row[f"enrichment{tag}"] = rate_p / rate_o if rate_o > 0 else np.inf
+            row[f"enrichment{tag}"] = _ratio(rate_p, rate_o)
             row[f"hit_unplanted_layers{tag}"] = hit[unplanted].mean() if unplanted.any() else np.nan
         rows.append(row)
     return pd.DataFrame(rows)

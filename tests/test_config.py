@@ -97,3 +97,19 @@ def test_hcp7t_preset_validates_schema(tmp_path):
 
     validate(preset, load_schema(SCHEMA))
     assert [r.split("_")[1] for r in preset["data"]["runs"]] == ["MOVIE1", "MOVIE2", "MOVIE3", "MOVIE4"]
+
+
+def test_pure_noise_preset_plants_nothing_and_writes_apart(default):
+    """config/pure_noise.yaml merged over the default (as --configfile does) is valid,
+    plants nothing and writes nothing into the default run's folders."""
+    from snakemake.utils import update_config
+
+    from vlmbrain.config import load_schema, validate
+
+    preset = yaml.safe_load((ROOT / "config/pure_noise.yaml").read_text())
+    merged = copy.deepcopy(default)
+    update_config(merged, preset)
+    validate(merged, load_schema(SCHEMA))
+    assert merged["simulation"]["couplings"] == []
+    paths = [merged["results"]] + [merged["data"][k] for k in ("bold", "video", "captions", "segments")]
+    assert all(p.startswith("results/pure_noise/") or p == "results/pure_noise" for p in paths)

@@ -2,19 +2,20 @@
 
 Plants a layout into the existing default-run activations (results/activations), learns
 K atoms for the planted layers only, simulates 6 subjects at 1/step of the grayordinates
-and runs the same AR(1) GLM, group t + BH-FDR and enrichment code as the workflow.
-Prints missed couplings, false (layer, network, sign) cells at planted layers (networks
-with no plant at that layer) and cross-modal atoms per layer.
+and runs the same ground-truth draw (``like`` included), AR(1) GLM, group t + BH-FDR and
+enrichment code as the workflow. Prints missed couplings, the share of false (layer,
+network, sign) cells at planted layers (networks with no plant at that layer) and
+cross-modal atoms per layer.
 
-Layouts: "orig": 1 uses config/config.yaml's couplings; otherwise a modality-consistent
-layout (image layers -> vision+ and attention+, text layers -> language+ and default-,
-METER fusion_image layer `fl` -> all four, its vision/attention ANs drawn among the most
-image-like ANs and its language/default ANs among the most text-like, unless "nolike": 1).
+Layouts: config/config.yaml's couplings (modality-consistent: image layers -> vision+ and
+attention+, text layers -> language+ and default-, METER fusion_image 2 -> all four from
+its image-like and text-like ANs), optionally at another "strength"; "legacy": 1 gives the
+earlier default layout (image-driven METER signals planted into language and attention).
 
 Usage: .venv/bin/python bench/encoding/coupling_layout_study.py '{"K": 8, "strength": 0.3}'
 Measured on 2026-11-24 (405 TRs): see bench/README.md.
 """
-import sys, json, time
+import sys, json
 import numpy as np, pandas as pd, yaml
 from vlmbrain.encoding.atoms import read_timing
 from vlmbrain.models.files import load_activations, load_layer
@@ -26,48 +27,35 @@ from vlmbrain.fmri.bold import zscore
 from vlmbrain.findings.recovery import recovery_summary, recovery_table
 from vlmbrain.networks.overlap import layer_overlap_table
 from vlmbrain.networks.templates import load_networks
-from vlmbrain.simulation.truth import plant
+from vlmbrain.simulation.truth import coupling_likeness, plant
 from vlmbrain.simulation.bold import simulate_bold
 args = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
 cfg = yaml.safe_load(open("config/config.yaml")); sim = cfg["simulation"]
-K = args.get("K", cfg["sdl"]["n_atoms"]); strength = args.get("strength", 1.0); step = args.get("step", 5)
-FL = args.get("fl", 2)
-C = lambda m, s, l, n, g, like=None: dict(model=m, stream=s, layer=l, network=n, sign=g, strength=strength, **({"like": like} if like else {}))
-couplings = [C("clip","image",8,"vision",1), C("clip","image",8,"attention",1),
-  C("clip","text",8,"language",1), C("clip","text",8,"default",-1),
-  C("meter","fusion_image",FL,"vision",1,"image"), C("meter","fusion_image",FL,"attention",1,"image"),
-  C("meter","fusion_image",FL,"language",1,"text"), C("meter","fusion_image",FL,"default",-1,"text"),
-  C("vit","image",6,"vision",1), C("vit","image",6,"attention",1),
-  C("roberta","text",6,"language",1), C("roberta","text",6,"default",-1)]
+K = args.get("K", cfg["sdl"]["n_atoms"]); step = args.get("step", 5)
+LEGACY = [("clip", "image", 8, "vision", 1), ("clip", "text", 8, "language", 1), ("clip", "text", 3, "default", -1),
+          ("meter", "fusion_image", 4, "vision", 1), ("meter", "fusion_image", 4, "language", 1),
+          ("meter", "fusion_text", 2, "attention", 1), ("vit", "image", 6, "vision", 1), ("roberta", "text", 6, "language", 1)]
+if args.get("legacy"):
+    couplings = [dict(zip(["model", "stream", "layer", "network", "sign"], c)) for c in LEGACY]
+else:
+    couplings = [dict(c) for c in sim["couplings"]]
+for c in couplings:
+    c["strength"] = args.get("strength", c.get("strength", 1.0))
 A = "results/activations"
-if args.get("orig"):
-    couplings = [dict(c, strength=strength) for c in sim["couplings"]]
 names, masks = load_networks("results/networks/networks.npz"); masks = masks[:, ::step]
 rows = read_timing([f"results/stimuli/run{i}.tsv" for i in (1, 2, 3)]); keep = kept_rows(rows)
 pipe = regressor_pipeline(rows)
 models = sorted({c["model"] for c in couplings})
 man = {m: load_activations(f"{A}/{m}") for m in models}
 Rg = lambda m, s, l: pipe.transform(np.asarray(load_layer(f"{A}/{m}", s, l), np.float64))
-def U(X, k=8): return np.linalg.svd(X, full_matrices=False)[0][:, :k]
-Xf = Rg("meter", "fusion_image", FL); Xf /= np.linalg.norm(Xf, axis=0)
-Ui, Ut = U(Rg("meter", "image", 10)), U(Rg("meter", "text", 11))
-ri, rt = np.sum((Ui.T @ Xf)**2, 0), np.sum((Ut.T @ Xf)**2, 0)
-pool = {"image": np.argsort(rt - ri)[:192], "text": np.argsort(ri - rt)[:192]}
-# per coupling truth, sharing ANs for same layer+like
-truth, arr = plant(couplings, man, names, masks, fraction=sim["fraction"], n_ans=32, seed=0)
-rng = np.random.default_rng(1)
-groups = {}
-for i, c in enumerate(couplings):
-    key = (c["model"], c["stream"], c["layer"], c.get("like"))
-    if key not in groups:
-        info = man[c["model"]]["streams"][c["stream"]]; p = pool[c["like"]] if c.get("like") and not args.get("nolike") else np.arange(int(info["n_heads"]) * int(info["head_dim"]))
-        groups[key] = (np.sort(rng.choice(p, 32, replace=False)), rng.uniform(.5, 1.5, 32).astype(np.float32))
-    arr["ans"][i], arr["weights"][i] = groups[key]
+get = lambda m, st, L: load_layer(f"{A}/{m}", st, L)
+likeness = coupling_likeness(couplings, man, get, rows["movie"].to_numpy())
+truth, arr = plant(couplings, man, names, masks, fraction=sim["fraction"], n_ans=sim["ans_per_coupling"], seed=sim["seed"],
+                   likeness=likeness)
 layers = sorted({(c["model"], c["stream"], c["layer"]) for c in couplings})
 if args.get("extra"):  # unplanted layers too
     layers += [tuple(x) for x in args["extra"]]
 atoms = {l: learn_atoms(Rg(*l).astype(np.float32), n_atoms=K, alpha=args.get("alpha", 1.0), max_iter=10)["atoms"] for l in layers}
-get = lambda m, st, L: load_layer(f"{A}/{m}", st, L)
 sim["noise"].update(args.get("noise", {}))
 betas = {k: [] for k in atoms}
 for s in range(6):

@@ -1,0 +1,67 @@
+"""How much do image and text layers share by chance? Canonical correlations of K-atom spans.
+
+For pairs of an image layer and a text layer of the default run (results/activations),
+prints the leading canonical correlations between the K leading principal components of
+their HRF-convolved regressors (the span that K atoms can reach), and the same after
+circularly shifting the text regressors by 100 TRs (what chance alone gives over this
+movie). A third part does the same for independent, HRF-smooth, scene-like random
+series at the simulation's and at HCP's size (405 TRs with 8 atoms, 3,600 TRs with 64 and
+with 8): the chance overlap depends on T/K, not on the simulation. When these are large, any plant from one modality is partly explained by the
+other modality's atoms in every subject alike, and the group test detects it.
+
+Usage: .venv/bin/python bench/encoding/modality_crosstalk.py [K]
+Measured on 2026-11-24: see bench/README.md.
+"""
+import sys
+
+import numpy as np
+import yaml
+
+from vlmbrain.encoding.atoms import read_timing
+from vlmbrain.encoding.temporal import regressor_pipeline
+from vlmbrain.models.files import load_layer
+
+cfg = yaml.safe_load(open("config/config.yaml"))
+K = int(sys.argv[1]) if len(sys.argv) > 1 else cfg["sdl"]["n_atoms"]
+res = cfg["results"]
+rows = read_timing([f"{res}/stimuli/run{i + 1}.tsv" for i in range(cfg["simulation"]["runs"])])
+pipe = regressor_pipeline(rows, cfg["temporal"]["hrf"], cfg["data"]["tr"])
+
+
+def span(model, stream, layer):
+    X = pipe.transform(np.asarray(load_layer(f"{res}/activations/{model}", stream, layer), np.float64))
+    return np.linalg.svd(X - X.mean(0), full_matrices=False)[0][:, :K]
+
+
+def canonical(U, V):
+    return np.linalg.svd(U.T @ V, compute_uv=False)[:3]
+
+
+print(f"K = {K}, {len(pipe.transform(np.zeros((len(rows), 1))))} modelled TRs")
+for img, txt in [(("clip", "image", 8), ("clip", "text", 8)), (("vit", "image", 6), ("roberta", "text", 6)),
+                 (("vit", "image", 6), ("clip", "text", 8))]:
+    U, V = span(*img), span(*txt)
+    print(f"{' '.join(map(str, img))} x {' '.join(map(str, txt))}: canonical r {np.round(canonical(U, V), 2)}, "
+          f"text shifted by 100 TRs {np.round(canonical(U, np.roll(V, 100, axis=0)), 2)}")
+
+
+def scene_series(rng, n_t, n_ans, hrf, scene_s=6.0, n_latent=20):
+    """Independent movie-like AN series: latent features held per scene, mixed, HRF-convolved."""
+    cuts = np.cumsum(rng.uniform(scene_s / 2, scene_s * 1.5, size=n_t))
+    scene = np.searchsorted(cuts, np.arange(n_t))
+    X = rng.standard_normal((scene.max() + 1, n_latent))[scene] @ rng.standard_normal((n_latent, n_ans))
+    X += 0.3 * rng.standard_normal((n_t, n_ans))
+    X = np.stack([np.convolve(x, hrf)[:n_t] for x in X.T], 1)
+    return X - X.mean(0)
+
+
+from nilearn.glm.first_level import spm_hrf  # noqa: E402
+
+rng = np.random.default_rng(0)
+hrf = spm_hrf(1.0, oversampling=1)
+for n_t, k in ((405, 8), (3600, 64), (3600, 8)):
+    r = [
+        canonical(*(np.linalg.svd(scene_series(rng, n_t, 200, hrf), full_matrices=False)[0][:, :k] for _ in range(2)))[0]
+        for _ in range(5)
+    ]
+    print(f"independent series, {n_t} TRs, K = {k}: largest canonical r {np.mean(r):.2f} (mean of 5)")

@@ -12,6 +12,9 @@ attention+, text layers -> language+ and default-, METER fusion_image 2 -> all f
 its image-like and text-like ANs), optionally at another "strength"; "legacy": 1 gives the
 earlier default layout (image-driven METER signals planted into language and attention).
 
+"shift_null": N also tests each cell against N circular shifts of the atoms (a prototype,
+not the workflow's rule).
+
 Usage: .venv/bin/python bench/encoding/coupling_layout_study.py '{"K": 8, "strength": 0.3}'
 Measured on 2026-11-24 (405 TRs): see bench/README.md.
 """
@@ -57,17 +60,25 @@ if args.get("extra"):  # unplanted layers too
     layers += [tuple(x) for x in args["extra"]]
 atoms = {l: learn_atoms(Rg(*l).astype(np.float32), n_atoms=K, alpha=args.get("alpha", 1.0), max_iter=10)["atoms"] for l in layers}
 sim["noise"].update(args.get("noise", {}))
-betas = {k: [] for k in atoms}
+Ys = []
 for s in range(6):
     Y = simulate_bold(s, rows, truth, arr, get, sim, masks.shape[1])[keep]
     for sl in run_slices(rows["run"].to_numpy()[keep]):
         Y[sl] = zscore(Y[sl])
-    for k, D in atoms.items():
-        betas[k].append(ar1_glm(Y, add_intercept(D))["beta"][:-1])
-overlap = pd.concat([
-    layer_overlap_table(g["activated"], g["deactivated"], names, masks).assign(model=k[0], stream=k[1], layer=k[2])
-    for k, g in ((k, group_maps(b, q=0.05)) for k, b in betas.items())
-])
+    Ys.append(Y)
+
+
+def overlap_of(atoms_of):
+    """The workflow's AR(1) GLM, group maps and network overlap table for these atoms."""
+    tables = []
+    for k, D in atoms_of.items():
+        g = group_maps([ar1_glm(Y, add_intercept(D))["beta"][:-1] for Y in Ys], q=0.05)
+        tables.append(layer_overlap_table(g["activated"], g["deactivated"], names, masks)
+                      .assign(model=k[0], stream=k[1], layer=k[2]))
+    return pd.concat(tables)
+
+
+overlap = overlap_of(atoms)
 index = pd.DataFrame(list(atoms), columns=["model", "stream", "layer"])
 rec = recovery_table(overlap, truth, index, names)
 summ = recovery_summary(rec)
@@ -77,3 +88,18 @@ print(json.dumps(args), "missed", rec.loc[rec.outcome == "miss", ["model", "stre
       summ)
 print("cross-modal atoms per layer:", (xm == 2).groupby(level=[0, 1, 2]).sum().to_dict())
 print(rec[rec.detected | rec.planted].to_string())
+
+if args.get("shift_null"):
+    # Prototype of a null that keeps the stimulus autocorrelation: each cell's statistic
+    # (largest overlap rate of a driving atom, 0 when none drives) against the same with
+    # every layer's atoms circularly shifted (one random shift per null draw).
+    cell = ["model", "stream", "layer", "network", "sign"]
+    stat = lambda ov: ov.assign(s=np.where(ov.drives, ov.overlap_rate, 0.0)).groupby(cell)["s"].max()
+    real = stat(overlap)
+    shifts = np.random.default_rng(7).integers(40, int(keep.sum()) - 40, size=int(args["shift_null"]))
+    null = pd.concat([stat(overlap_of({k: np.roll(D, int(h), axis=0) for k, D in atoms.items()})) for h in shifts], axis=1)
+    p = ((null.to_numpy() >= real.to_numpy()[:, None]).sum(1) + 1) / (len(shifts) + 1)
+    rec2 = rec.set_index(cell).assign(detected=pd.Series((real.to_numpy() > 0) & (p <= 0.05), index=real.index))
+    rec2["outcome"] = np.where(rec2.planted, np.where(rec2.detected, "hit", "miss"),
+                               np.where(rec2.detected, "false positive", "quiet"))
+    print("with the circular-shift null:", recovery_summary(rec2.reset_index()))

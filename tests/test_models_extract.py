@@ -93,6 +93,11 @@ def test_load_layer_errors(tmp_path):
     _, out, _ = _extract("vit", tmp_path)
     with pytest.raises(FileNotFoundError, match="no stream 'text'"):
         load_layer(out, "text", 0)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "manifest.json").write_text('{"streams": {"image": {"n_layers": 0}}}')
+    with pytest.raises(ValueError, match="stream 'image' has no `n_layers` >= 1"):
+        load_activations(bad)
 
 
 def test_run_extraction_from_stimulus_tables(tmp_path):

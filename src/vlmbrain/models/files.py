@@ -40,7 +40,8 @@ def load_activations(folder):
     Raises
     ------
     FileNotFoundError, ValueError
-        Naming the folder, when it has no manifest or the manifest lists no streams.
+        Naming the folder, when it has no manifest, the manifest lists no streams or a
+        stream has no layers.
     """
     folder = Path(folder)
     path = folder / MANIFEST
@@ -49,6 +50,9 @@ def load_activations(folder):
     manifest = read_json(path)
     if not isinstance(manifest.get("streams"), dict) or not manifest["streams"]:
         raise ValueError(f"{path}: no `streams` mapping; rerun the activations rule.")
+    for stream, info in manifest["streams"].items():
+        if int(info.get("n_layers", 0)) < 1:
+            raise ValueError(f"{path}: stream {stream!r} has no `n_layers` >= 1; rerun the activations rule.")
     return manifest
 
 

@@ -16,6 +16,7 @@ import sys
 
 import numpy as np
 import yaml
+from nilearn.glm.first_level import spm_hrf
 
 from vlmbrain.encoding.atoms import read_timing
 from vlmbrain.encoding.temporal import regressor_pipeline
@@ -54,8 +55,6 @@ def scene_series(rng, n_t, n_ans, hrf, scene_s=6.0, n_latent=20):
     X = np.stack([np.convolve(x, hrf)[:n_t] for x in X.T], 1)
     return X - X.mean(0)
 
-
-from nilearn.glm.first_level import spm_hrf  # noqa: E402
 
 rng = np.random.default_rng(0)
 hrf = spm_hrf(1.0, oversampling=1)

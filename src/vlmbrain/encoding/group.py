@@ -9,10 +9,9 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from vlmbrain.encoding.atoms import layer_files
-from vlmbrain.io import layer_name
 from vlmbrain.encoding.stats import fdr_bh
 from vlmbrain.fmri.cifti import write_dscalar
-from vlmbrain.io import atomic_path, save_npz
+from vlmbrain.io import atomic_path, layer_name, save_npz
 
 
 class OneSampleT:

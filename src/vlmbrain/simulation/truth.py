@@ -65,16 +65,16 @@ def modality_likeness(X, X_image, X_text, n_components=8):
         R^2 of each AN on the image layer's leading components minus its R^2 on the text
         layer's: > 0 for image-like ANs, < 0 for text-like ones.
     """
-
-    def r2(Z):
-        Zc = Z - Z.mean(0)
-        U = np.linalg.svd(Zc, full_matrices=False)[0][:, :n_components]
-        return np.sum((U.T @ Xn) ** 2, axis=0)
-
     Xc = np.asarray(X, np.float64) - np.mean(X, axis=0)
     norm = np.linalg.norm(Xc, axis=0)
     Xn = Xc / np.where(norm > 0, norm, 1.0)
-    return r2(np.asarray(X_image, np.float64)) - r2(np.asarray(X_text, np.float64))
+
+    def r2(Z):
+        Zc = np.asarray(Z, np.float64) - np.mean(Z, axis=0)
+        U = np.linalg.svd(Zc, full_matrices=False)[0][:, :n_components]
+        return np.sum((U.T @ Xn) ** 2, axis=0)
+
+    return r2(X_image) - r2(X_text)
 
 
 def coupling_likeness(couplings, manifests, get_layer, movie):

@@ -12,13 +12,17 @@ attention+, text layers -> language+ and default-, METER fusion_image 2 -> all f
 its image-like and text-like ANs), optionally at another "strength"; "legacy": 1 gives the
 earlier default layout (image-driven METER signals planted into language and attention).
 
+"results": a run folder other than results/ (e.g. results/long from
+bench/encoding/long_movie.yaml); "models": plant only the couplings of these models
+(e.g. ["clip", "vit", "roberta"] when METER was not extracted there).
+
 "shift_null": N also tests each cell against N circular shifts of the atoms (a prototype,
 not the workflow's rule).
 
 Usage: .venv/bin/python bench/encoding/coupling_layout_study.py '{"K": 8, "strength": 0.3}'
 Measured on 2026-11-24 (405 TRs): see bench/README.md.
 """
-import sys, json
+import sys, json, glob
 import numpy as np, pandas as pd, yaml
 from vlmbrain.encoding.atoms import read_timing
 from vlmbrain.models.files import load_activations, load_layer
@@ -41,12 +45,12 @@ LEGACY = [("clip", "image", 8, "vision", 1), ("clip", "text", 8, "language", 1),
 if args.get("legacy"):
     couplings = [dict(zip(["model", "stream", "layer", "network", "sign"], c)) for c in LEGACY]
 else:
-    couplings = [dict(c) for c in sim["couplings"]]
+    couplings = [dict(c) for c in sim["couplings"] if c["model"] in args.get("models", cfg["models"])]
 for c in couplings:
     c["strength"] = args.get("strength", c.get("strength", 1.0))
-A = "results/activations"
-names, masks = load_networks("results/networks/networks.npz"); masks = masks[:, ::step]
-rows = read_timing([f"results/stimuli/run{i}.tsv" for i in (1, 2, 3)]); keep = kept_rows(rows)
+RES = args.get("results", "results"); A = f"{RES}/activations"
+names, masks = load_networks(f"{RES}/networks/networks.npz"); masks = masks[:, ::step]
+rows = read_timing(sorted(glob.glob(f"{RES}/stimuli/run*.tsv"))); keep = kept_rows(rows)
 pipe = regressor_pipeline(rows)
 models = sorted({c["model"] for c in couplings})
 man = {m: load_activations(f"{A}/{m}") for m in models}

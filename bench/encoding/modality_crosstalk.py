@@ -6,12 +6,15 @@ their HRF-convolved regressors (the span that K atoms can reach), and the same a
 circularly shifting the text regressors by 100 TRs (what chance alone gives over this
 movie). A third part does the same for independent, HRF-smooth, scene-like random
 series at the simulation's and at HCP's size (405 TRs with 8 atoms, 3,600 TRs with 64 and
-with 8): the chance overlap depends on T/K, not on the simulation. When these are large, any plant from one modality is partly explained by the
+with 8): the chance overlap falls with T/K. A last part gives the R^2 of a plant-like
+signal (the mean of 32 random ANs of a layer) on the K leading components of the other
+modality's layer and of its own. Any plant from one modality is partly explained by the
 other modality's atoms in every subject alike, and the group test detects it.
 
-Usage: .venv/bin/python bench/encoding/modality_crosstalk.py [K]
+Usage: .venv/bin/python bench/encoding/modality_crosstalk.py [K] [results folder, e.g. results/long]
 Measured on 2026-11-24: see bench/README.md.
 """
+import glob
 import sys
 
 import numpy as np
@@ -24,8 +27,8 @@ from vlmbrain.models.files import load_layer
 
 cfg = yaml.safe_load(open("config/config.yaml"))
 K = int(sys.argv[1]) if len(sys.argv) > 1 else cfg["sdl"]["n_atoms"]
-res = cfg["results"]
-rows = read_timing([f"{res}/stimuli/run{i + 1}.tsv" for i in range(cfg["simulation"]["runs"])])
+res = sys.argv[2] if len(sys.argv) > 2 else cfg["results"]
+rows = read_timing(sorted(glob.glob(f"{res}/stimuli/run*.tsv")))
 pipe = regressor_pipeline(rows, cfg["temporal"]["hrf"], cfg["data"]["tr"])
 
 
@@ -44,6 +47,24 @@ for img, txt in [(("clip", "image", 8), ("clip", "text", 8)), (("vit", "image", 
     U, V = span(*img), span(*txt)
     print(f"{' '.join(map(str, img))} x {' '.join(map(str, txt))}: canonical r {np.round(canonical(U, V), 2)}, "
           f"text shifted by 100 TRs {np.round(canonical(U, np.roll(V, 100, axis=0)), 2)}")
+
+
+def plant_r2(source, other, n_ans=32, repeats=20):
+    """Mean R^2 of plant-like signals of ``source`` on the K-spans of ``other`` and of itself."""
+    rng = np.random.default_rng(0)
+    X = pipe.transform(np.asarray(load_layer(f"{res}/activations/{source[0]}", *source[1:]), np.float64))
+    r2 = []
+    for _ in range(repeats):
+        m = X[:, rng.choice(X.shape[1], n_ans, replace=False)] @ rng.uniform(0.5, 1.5, n_ans)
+        m -= m.mean()
+        r2.append([np.sum((U.T @ m) ** 2) / np.sum(m**2) for U in (span(*other), span(*source))])
+    return np.mean(r2, 0)
+
+
+for source, other in [(("clip", "text", 8), ("clip", "image", 8)), (("roberta", "text", 6), ("vit", "image", 6)),
+                      (("clip", "image", 8), ("clip", "text", 8)), (("vit", "image", 6), ("roberta", "text", 6))]:
+    r2 = plant_r2(source, other)
+    print(f"plant from {' '.join(map(str, source))}: R^2 {r2[0]:.2f} on {' '.join(map(str, other))}, {r2[1]:.2f} on its own")
 
 
 def scene_series(rng, n_t, n_ans, hrf, scene_s=6.0, n_latent=20):

@@ -7,7 +7,7 @@ import pandas as pd
 
 from vlmbrain.io import save_npz, write_tsv
 
-COLUMNS = ["model", "stream", "layer", "network", "sign", "strength", "n_grayordinates", "ans"]
+COLUMNS = ["model", "stream", "layer", "network", "sign", "strength", "like", "n_grayordinates", "ans"]
 LIKE_STREAMS = ("image", "text")
 LIKE_POOL = 0.25  # share of a layer's ANs among which a ``like`` coupling draws its ANs
 
@@ -163,7 +163,7 @@ def plant(couplings, manifests, names, masks, fraction=0.35, n_ans=32, seed=0, l
         weights[i, :k] = w
         ans_arr[i, :k] = ans
         rows.append((c["model"], c["stream"], int(c["layer"]), c["network"], int(c["sign"]),
-                     float(c.get("strength", 1.0)), n_pick, ",".join(map(str, ans))))
+                     float(c.get("strength", 1.0)), c.get("like") or "", n_pick, ",".join(map(str, ans))))
     table = pd.DataFrame(rows, columns=COLUMNS)
     return table, {"masks": planted, "weights": weights, "ans": ans_arr}
 

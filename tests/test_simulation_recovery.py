@@ -163,3 +163,18 @@ def test_like_couplings_draw_image_or_text_like_ans():
     bad = [dict(couplings[0], model="m", stream="image")]
     with pytest.raises(ValueError, match="both image and text streams"):
         plant(bad, {"m": {"streams": {"image": info}}}, NAMES, masks)
+
+
+def test_span_r2_equals_scikit_learn_pca_regression():
+    """R^2 on the leading components equals scikit-learn's PCA + LinearRegression score."""
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LinearRegression
+
+    from vlmbrain.simulation.truth import span_r2
+
+    rng = np.random.default_rng(3)
+    Z = rng.standard_normal((120, 20)) @ rng.standard_normal((20, 30))
+    X = Z[:, :4] @ rng.standard_normal((4, 5)) + rng.standard_normal((120, 5))
+    pcs = PCA(n_components=6).fit_transform(Z)
+    expected = [LinearRegression().fit(pcs, x).score(pcs, x) for x in X.T]
+    np.testing.assert_allclose(span_r2(X, Z, n_components=6), expected, atol=1e-10)

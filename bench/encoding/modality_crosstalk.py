@@ -19,11 +19,10 @@ import sys
 
 import numpy as np
 import yaml
-from nilearn.glm.first_level import spm_hrf
-
 from vlmbrain.encoding.atoms import read_timing
-from vlmbrain.encoding.temporal import regressor_pipeline
+from vlmbrain.encoding.temporal import HRFConvolver, regressor_pipeline
 from vlmbrain.models.files import load_layer
+from vlmbrain.simulation.truth import span_r2
 
 cfg = yaml.safe_load(open("config/config.yaml"))
 K = int(sys.argv[1]) if len(sys.argv) > 1 else cfg["sdl"]["n_atoms"]
@@ -32,8 +31,12 @@ rows = read_timing(sorted(glob.glob(f"{res}/stimuli/run*.tsv")))
 pipe = regressor_pipeline(rows, cfg["temporal"]["hrf"], cfg["data"]["tr"])
 
 
+def regressors(model, stream, layer):
+    return pipe.transform(np.asarray(load_layer(f"{res}/activations/{model}", stream, layer), np.float64))
+
+
 def span(model, stream, layer):
-    X = pipe.transform(np.asarray(load_layer(f"{res}/activations/{model}", stream, layer), np.float64))
+    X = regressors(model, stream, layer)
     return np.linalg.svd(X - X.mean(0), full_matrices=False)[0][:, :K]
 
 
@@ -52,13 +55,11 @@ for img, txt in [(("clip", "image", 8), ("clip", "text", 8)), (("vit", "image", 
 def plant_r2(source, other, n_ans=32, repeats=20):
     """Mean R^2 of plant-like signals of ``source`` on the K-spans of ``other`` and of itself."""
     rng = np.random.default_rng(0)
-    X = pipe.transform(np.asarray(load_layer(f"{res}/activations/{source[0]}", *source[1:]), np.float64))
-    r2 = []
-    for _ in range(repeats):
-        m = X[:, rng.choice(X.shape[1], n_ans, replace=False)] @ rng.uniform(0.5, 1.5, n_ans)
-        m -= m.mean()
-        r2.append([np.sum((U.T @ m) ** 2) / np.sum(m**2) for U in (span(*other), span(*source))])
-    return np.mean(r2, 0)
+    X = regressors(*source)
+    M = np.stack(
+        [X[:, rng.choice(X.shape[1], n_ans, replace=False)] @ rng.uniform(0.5, 1.5, n_ans) for _ in range(repeats)], 1
+    )
+    return span_r2(M, regressors(*other), K).mean(), span_r2(M, X, K).mean()
 
 
 for source, other in [(("clip", "text", 8), ("clip", "image", 8)), (("roberta", "text", 6), ("vit", "image", 6)),
@@ -67,21 +68,20 @@ for source, other in [(("clip", "text", 8), ("clip", "image", 8)), (("roberta", 
     print(f"plant from {' '.join(map(str, source))}: R^2 {r2[0]:.2f} on {' '.join(map(str, other))}, {r2[1]:.2f} on its own")
 
 
-def scene_series(rng, n_t, n_ans, hrf, scene_s=6.0, n_latent=20):
+def scene_series(rng, n_t, n_ans, scene_s=6.0, n_latent=20):
     """Independent movie-like AN series: latent features held per scene, mixed, HRF-convolved."""
     cuts = np.cumsum(rng.uniform(scene_s / 2, scene_s * 1.5, size=n_t))
     scene = np.searchsorted(cuts, np.arange(n_t))
     X = rng.standard_normal((scene.max() + 1, n_latent))[scene] @ rng.standard_normal((n_latent, n_ans))
     X += 0.3 * rng.standard_normal((n_t, n_ans))
-    X = np.stack([np.convolve(x, hrf)[:n_t] for x in X.T], 1)
+    X = HRFConvolver(np.zeros(n_t, int), cfg["temporal"]["hrf"], cfg["data"]["tr"]).transform(X)
     return X - X.mean(0)
 
 
 rng = np.random.default_rng(0)
-hrf = spm_hrf(1.0, oversampling=1)
 for n_t, k in ((405, 8), (3600, 64), (3600, 8)):
     r = [
-        canonical(*(np.linalg.svd(scene_series(rng, n_t, 200, hrf), full_matrices=False)[0][:, :k] for _ in range(2)))[0]
+        canonical(*(np.linalg.svd(scene_series(rng, n_t, 200), full_matrices=False)[0][:, :k] for _ in range(2)))[0]
         for _ in range(5)
     ]
     print(f"independent series, {n_t} TRs, K = {k}: largest canonical r {np.mean(r):.2f} (mean of 5)")

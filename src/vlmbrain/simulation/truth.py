@@ -47,6 +47,30 @@ def check_couplings(couplings, manifests, names):
                 )
 
 
+def span_r2(X, Z, n_components=8):
+    """R^2 of each column of ``X`` on the leading principal components of ``Z``.
+
+    Parameters
+    ----------
+    X : ndarray (T, N)
+        Series to explain (each is centred).
+    Z : ndarray (T, M)
+        Reference series, same rows.
+    n_components : int
+        Principal components of ``Z``.
+
+    Returns
+    -------
+    ndarray (N,)
+    """
+    Xc = np.asarray(X, np.float64) - np.mean(X, axis=0)
+    norm = np.linalg.norm(Xc, axis=0)
+    Xn = Xc / np.where(norm > 0, norm, 1.0)
+    Zc = np.asarray(Z, np.float64) - np.mean(Z, axis=0)
+    U = np.linalg.svd(Zc, full_matrices=False)[0][:, :n_components]
+    return np.sum((U.T @ Xn) ** 2, axis=0)
+
+
 def modality_likeness(X, X_image, X_text, n_components=8):
     """How much more each AN follows the image stream than the text stream.
 
@@ -62,19 +86,10 @@ def modality_likeness(X, X_image, X_text, n_components=8):
     Returns
     -------
     ndarray (N,)
-        R^2 of each AN on the image layer's leading components minus its R^2 on the text
-        layer's: > 0 for image-like ANs, < 0 for text-like ones.
+        :func:`span_r2` of each AN on the image layer minus on the text layer: > 0 for
+        image-like ANs, < 0 for text-like ones.
     """
-    Xc = np.asarray(X, np.float64) - np.mean(X, axis=0)
-    norm = np.linalg.norm(Xc, axis=0)
-    Xn = Xc / np.where(norm > 0, norm, 1.0)
-
-    def r2(Z):
-        Zc = np.asarray(Z, np.float64) - np.mean(Z, axis=0)
-        U = np.linalg.svd(Zc, full_matrices=False)[0][:, :n_components]
-        return np.sum((U.T @ Xn) ** 2, axis=0)
-
-    return r2(X_image) - r2(X_text)
+    return span_r2(X, X_image, n_components) - span_r2(X, X_text, n_components)
 
 
 def coupling_likeness(couplings, manifests, get_layer, movie):

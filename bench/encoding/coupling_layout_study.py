@@ -50,7 +50,7 @@ for c in couplings:
     c["strength"] = args.get("strength", c.get("strength", 1.0))
 RES = args.get("results", "results"); A = f"{RES}/activations"
 names, masks = load_networks(f"{RES}/networks/networks.npz"); masks = masks[:, ::step]
-rows = read_timing(sorted(glob.glob(f"{RES}/stimuli/run*.tsv"))); keep = kept_rows(rows)
+rows = read_timing(sorted(glob.glob(f"{RES}/stimuli/run*.tsv"), key=lambda p: int(p.rsplit("run", 1)[1][:-4]))); keep = kept_rows(rows)
 pipe = regressor_pipeline(rows)
 models = sorted({c["model"] for c in couplings})
 man = {m: load_activations(f"{A}/{m}") for m in models}

@@ -27,7 +27,7 @@ from vlmbrain.simulation.truth import span_r2
 cfg = yaml.safe_load(open("config/config.yaml"))
 K = int(sys.argv[1]) if len(sys.argv) > 1 else cfg["sdl"]["n_atoms"]
 res = sys.argv[2] if len(sys.argv) > 2 else cfg["results"]
-rows = read_timing(sorted(glob.glob(f"{res}/stimuli/run*.tsv")))
+rows = read_timing(sorted(glob.glob(f"{res}/stimuli/run*.tsv"), key=lambda p: int(p.rsplit("run", 1)[1][:-4])))
 pipe = regressor_pipeline(rows, cfg["temporal"]["hrf"], cfg["data"]["tr"])
 
 

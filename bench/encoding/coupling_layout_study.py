@@ -12,8 +12,8 @@ attention+, text layers -> language+ and default-, METER fusion_image 2 -> all f
 its image-like and text-like ANs), optionally at another "strength"; "legacy": 1 gives the
 earlier default layout (image-driven METER signals planted into language and attention).
 
-"results": a run folder other than results/ (e.g. results/long from
-bench/encoding/long_movie.yaml); "models": plant only the couplings of these models
+"config": a config overlay merged over config/config.yaml as --configfile does, whose
+results folder and runs are read (e.g. bench/encoding/long_movie.yaml); "models": plant only the couplings of these models
 (e.g. ["clip", "vit", "roberta"] when METER was not extracted there).
 
 "shift_null": N also tests each cell against N circular shifts of the atoms (a prototype,
@@ -22,8 +22,10 @@ not the workflow's rule).
 Usage: .venv/bin/python bench/encoding/coupling_layout_study.py '{"K": 8, "strength": 0.3}'
 Measured on 2026-11-24 (405 TRs): see bench/README.md.
 """
-import sys, json, glob
+import sys, json
 import numpy as np, pandas as pd, yaml
+from snakemake.utils import update_config
+from vlmbrain.config import runs
 from vlmbrain.encoding.atoms import read_timing
 from vlmbrain.models.files import load_activations, load_layer
 from vlmbrain.encoding.temporal import regressor_pipeline, run_slices, kept_rows
@@ -37,7 +39,10 @@ from vlmbrain.networks.templates import load_networks
 from vlmbrain.simulation.truth import coupling_likeness, plant
 from vlmbrain.simulation.bold import simulate_bold
 args = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
-cfg = yaml.safe_load(open("config/config.yaml")); sim = cfg["simulation"]
+cfg = yaml.safe_load(open("config/config.yaml"))
+if args.get("config"):
+    update_config(cfg, yaml.safe_load(open(args["config"])))
+sim = cfg["simulation"]
 K = args.get("K", cfg["sdl"]["n_atoms"]); step = args.get("step", 5)
 LEGACY = [("clip", "image", 8, "vision", 1), ("clip", "text", 8, "language", 1), ("clip", "text", 3, "default", -1),
           ("meter", "fusion_image", 4, "vision", 1), ("meter", "fusion_image", 4, "language", 1),
@@ -48,9 +53,9 @@ else:
     couplings = [dict(c) for c in sim["couplings"] if c["model"] in args.get("models", cfg["models"])]
 for c in couplings:
     c["strength"] = args.get("strength", c.get("strength", 1.0))
-RES = args.get("results", "results"); A = f"{RES}/activations"
+RES = cfg["results"]; A = f"{RES}/activations"
 names, masks = load_networks(f"{RES}/networks/networks.npz"); masks = masks[:, ::step]
-rows = read_timing(sorted(glob.glob(f"{RES}/stimuli/run*.tsv"), key=lambda p: int(p.rsplit("run", 1)[1][:-4]))); keep = kept_rows(rows)
+rows = read_timing([f"{RES}/stimuli/{r}.tsv" for r in runs(cfg)]); keep = kept_rows(rows)
 pipe = regressor_pipeline(rows)
 models = sorted({c["model"] for c in couplings})
 man = {m: load_activations(f"{A}/{m}") for m in models}

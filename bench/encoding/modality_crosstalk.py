@@ -11,14 +11,15 @@ signal (the mean of 32 random ANs of a layer) on the K leading components of the
 modality's layer and of its own. Any plant from one modality is partly explained by the
 other modality's atoms in every subject alike, and the group test detects it.
 
-Usage: .venv/bin/python bench/encoding/modality_crosstalk.py [K] [results folder, e.g. results/long]
+Usage: .venv/bin/python bench/encoding/modality_crosstalk.py [K] [config overlay, e.g. bench/encoding/long_movie.yaml]
 Measured on 2026-11-24: see bench/README.md.
 """
-import glob
 import sys
 
 import numpy as np
 import yaml
+from snakemake.utils import update_config
+from vlmbrain.config import runs
 from vlmbrain.encoding.atoms import read_timing
 from vlmbrain.encoding.temporal import HRFConvolver, regressor_pipeline
 from vlmbrain.models.files import load_layer
@@ -26,8 +27,10 @@ from vlmbrain.simulation.truth import span_r2
 
 cfg = yaml.safe_load(open("config/config.yaml"))
 K = int(sys.argv[1]) if len(sys.argv) > 1 else cfg["sdl"]["n_atoms"]
-res = sys.argv[2] if len(sys.argv) > 2 else cfg["results"]
-rows = read_timing(sorted(glob.glob(f"{res}/stimuli/run*.tsv"), key=lambda p: int(p.rsplit("run", 1)[1][:-4])))
+if len(sys.argv) > 2:  # an overlay, merged as --configfile does
+    update_config(cfg, yaml.safe_load(open(sys.argv[2])))
+res = cfg["results"]
+rows = read_timing([f"{res}/stimuli/{r}.tsv" for r in runs(cfg)])
 pipe = regressor_pipeline(rows, cfg["temporal"]["hrf"], cfg["data"]["tr"])
 
 

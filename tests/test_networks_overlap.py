@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from vlmbrain.encoding.stats import fdr_bh
+from vlmbrain.stats import fdr_bh
 from vlmbrain.networks.overlap import layer_overlap_table, overlap_stats
 
 

@@ -4,11 +4,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from vlmbrain.encoding.stats import fdr_bh
 from vlmbrain.neurons.cohort import GrayordinateEncoder, cohort_mean
-from vlmbrain.neurons.correlate import an_target_stats, fisher_z, pearson
-from vlmbrain.neurons.group import OneSampleT, bh_threshold
 from vlmbrain.neurons.null import circular_null_pvalues, circular_null_z, empirical_pvalues
+from vlmbrain.stats import ar1_glm, bh_threshold, fdr_bh, fisher_z, pearson
+
+
+def an_target_stats(X, Y, ar_bins=100):
+    fit = ar1_glm(Y, X, bins=ar_bins, pairwise=True)
+    return fit["r"], fit["t"]
 
 
 def ar1_noise(rng, T, n, rho):
@@ -83,20 +86,6 @@ def test_analytic_null_agrees_with_random_shifts():
     _, p_emp = empirical_pvalues(X, Y, n_shifts=150, seed=0)
     assert np.corrcoef(p_an.ravel(), p_emp.ravel())[0, 1] > 0.97
     assert np.abs(p_an - p_emp).mean() < 0.05
-
-
-def test_streamed_one_sample_t_equals_scipy():
-    rng = np.random.default_rng(5)
-    z = rng.standard_normal((7, 6, 5)) + 0.4
-    acc = OneSampleT()
-    for s in z:
-        acc.add(s)
-    mean, t, p = acc.result()
-    ref = stats.ttest_1samp(z, 0.0, axis=0)
-    assert np.allclose(mean, z.mean(0))
-    assert np.allclose(t, ref.statistic) and np.allclose(p, ref.pvalue)
-    with pytest.raises(ValueError, match="shape"):
-        acc.add(np.zeros((2, 2)))
 
 
 def test_bh_threshold_from_candidates_equals_scipy():

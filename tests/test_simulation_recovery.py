@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vlmbrain.encoding.glm import add_intercept, ar1_glm
+from vlmbrain.stats import add_intercept, ar1_glm
 from vlmbrain.encoding.group import group_maps
 from vlmbrain.encoding.sdl import learn_atoms
 from vlmbrain.encoding.temporal import regressor_pipeline, run_slices

@@ -30,7 +30,7 @@ from vlmbrain.encoding.atoms import read_timing
 from vlmbrain.models.files import load_activations, load_layer
 from vlmbrain.encoding.temporal import regressor_pipeline, run_slices, kept_rows
 from vlmbrain.encoding.sdl import learn_atoms
-from vlmbrain.encoding.glm import ar1_glm, add_intercept
+from vlmbrain.stats import add_intercept, ar1_glm
 from vlmbrain.encoding.group import group_maps
 from vlmbrain.fmri.bold import zscore
 from vlmbrain.findings.recovery import recovery_summary, recovery_table

@@ -19,7 +19,7 @@ import tracemalloc
 
 import numpy as np
 
-from vlmbrain.encoding.glm import add_intercept, ar1_glm
+from vlmbrain.stats import add_intercept, ar1_glm
 from vlmbrain.encoding.ridge import ridge_loro
 
 
@@ -74,7 +74,7 @@ def main():
           f"(BOLD {bold_mb:.0f} MiB), chunk {args.chunk_size}")
 
     _, t_ols, m_ols = timed(ols_with_residuals, Y, X, args.chunk_size)
-    _, t_glm, m_glm = timed(ar1_glm, Y, X, 100, args.chunk_size)
+    _, t_glm, m_glm = timed(ar1_glm, Y, X, 100, chunk_size=args.chunk_size)
 
     from nilearn.glm.first_level import run_glm
 

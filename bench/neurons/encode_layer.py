@@ -1,7 +1,7 @@
 """Per-AN encoding of one layer at HCP scale, timed against the GEMM bound.
 
 Parcel level (per subject): N ANs x P parcels x T TRs, Pearson r + AR(1) GLM t
-(``an_target_stats``, float64), versus its two GEMMs alone; the cohort cost is that times
+(``ar1_glm(Y, X, pairwise=True)``, float64), versus its two GEMMs alone; the cohort cost is that times
 the number of subjects (one job per subject x model). Grayordinate level (once for the
 cohort): N ANs x V grayordinates with the circular-shift null (``GrayordinateEncoder``,
 float32), versus its two GEMMs alone (``X.T @ Y`` and the periodogram product).
@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from vlmbrain.neurons.cohort import GrayordinateEncoder
-from vlmbrain.neurons.correlate import an_target_stats, center
+from vlmbrain.stats import ar1_glm, center
 from vlmbrain.neurons.null import _weighted_periodogram, unit_columns
 
 
@@ -45,14 +45,14 @@ def main(argv=None):
     X = rng.standard_normal((T, N)).astype(np.float32)
     Y = rng.standard_normal((T, P)).astype(np.float32)
 
-    full = best_time(lambda: an_target_stats(X, Y))
+    full = best_time(lambda: ar1_glm(Y, X, pairwise=True))
     Xc, Yc = center(X), center(Y)
     Xs, Ys = Xc[1:] + Xc[:-1], Yc[1:] + Yc[:-1]
     gemm = best_time(lambda: (Xc.T @ Yc, Xs.T @ Ys))
     flops = 2 * 2 * N * P * T
     print(f"parcel level, one subject: {N} ANs x {P} parcels x {T} TRs (float64)")
     print(
-        f"  an_target_stats {full:.3f} s; its 2 GEMMs alone {gemm:.3f} s "
+        f"  ar1_glm pairwise {full:.3f} s; its 2 GEMMs alone {gemm:.3f} s "
         f"({flops / gemm / 1e9:.1f} GFLOP/s); ratio {full / gemm:.2f}"
     )
     print(

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from vlmbrain.encoding.stats import fdr_bh
+from vlmbrain.stats import enrichment_p, fdr_mask
 
 
 def _as_bool_2d(name, array):
@@ -54,9 +54,8 @@ def overlap_stats(maps, masks):
         rate = np.where(size_n > 0, inter / np.maximum(size_n, 1), 0.0)
         denom = size_m + size_n
         dice = np.where(denom > 0, 2.0 * inter / np.maximum(denom, 1), 0.0)
-    p = stats.hypergeom.sf(inter - 1, n_vox, size_n, size_m)
-    p = np.where(size_m > 0, p, 1.0)
-    return {"overlap_rate": rate, "dice": dice, "p": np.clip(p, 0.0, 1.0), "n_overlap": inter}
+    p = enrichment_p(inter, n_vox, size_n, size_m)
+    return {"overlap_rate": rate, "dice": dice, "p": p, "n_overlap": inter}
 
 
 def layer_overlap_table(activated, deactivated, names, masks, q=0.05):
@@ -78,7 +77,7 @@ def layer_overlap_table(activated, deactivated, names, masks, q=0.05):
     DataFrame
         One row per atom x network x sign with columns ``atom, network, sign,
         overlap_rate, dice, p, q, drives``; ``q`` is Benjamini-Hochberg over all rows of
-        the layer and ``drives = (q < q_threshold) & (overlap_rate > 0)``.
+        the layer and ``drives = (q <= q_threshold) & (overlap_rate > 0)``.
     """
     activated = _as_bool_2d("activated", activated)
     deactivated = _as_bool_2d("deactivated", deactivated)
@@ -107,7 +106,8 @@ def layer_overlap_table(activated, deactivated, names, masks, q=0.05):
             )
         )
     table = pd.concat(frames, ignore_index=True)
-    table["q"] = fdr_bh(table["p"].to_numpy(), axis=0) if len(table) else []
-    table["drives"] = (table["q"] < q) & (table["overlap_rate"] > 0)
+    qv, sig = fdr_mask(table["p"].to_numpy(), q, axis=0)
+    table["q"] = qv
+    table["drives"] = sig & (table["overlap_rate"] > 0)
     return table.sort_values(["atom", "sign", "network"], ascending=[True, False, True],
                              kind="stable").reset_index(drop=True)

@@ -14,8 +14,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import ndtr, ndtri
 
-from vlmbrain.encoding.stats import fdr_bh
-from vlmbrain.neurons.group import bh_threshold
+from vlmbrain.stats import bh_threshold, enrichment_p, fdr_mask
 from vlmbrain.neurons.null import (
     _periodogram,
     _weighted_periodogram,
@@ -196,9 +195,8 @@ class GrayordinateEncoder:
         """Hypergeometric enrichment of each AN's significant grayordinates per network."""
         sizes = self.masks.sum(1)[None, :, None]
         drawn = an_total[:, None, :]
-        p = stats.hypergeom.sf(an_counts - 1, self.V, sizes, drawn)
-        p = np.where(drawn > 0, np.clip(p, 0.0, 1.0), 1.0)
-        return fdr_bh(p, axis=None) <= self.enrichment_q
+        p = enrichment_p(an_counts, self.V, sizes, drawn)
+        return fdr_mask(p, self.enrichment_q, axis=None)[1]
 
     def calibrate(self, X):
         """Mean |p_empirical - p_analytic| on a seeded sample of AN x grayordinate pairs."""

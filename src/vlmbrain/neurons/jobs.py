@@ -116,14 +116,15 @@ def parcel_bold_job(bold_paths, tables, tr, drop_rest, parcellation, out_npz, ma
 
 def subject_job(parcel_npz, manifest_path, regressors_dir, out_npz, ar_bins=100):
     """Every AN of every layer of one model against one subject's parcels."""
-    from vlmbrain.neurons.correlate import an_target_stats, fisher_z
+    from vlmbrain.stats import ar1_glm, fisher_z
 
     with np.load(parcel_npz) as data:
         Y, names = data["series"], data["names"]
     arrays = {"names": names}
     for stream, layer, heads, dim in tqdm(layers_of(manifest_path), desc="layers"):
         X = load_regressors(regressors_dir, stream, layer, Y.shape[0], heads * dim)
-        r, t = an_target_stats(X, Y, ar_bins=ar_bins)
+        fit = ar1_glm(Y, X, bins=ar_bins, pairwise=True)
+        r, t = fit["r"], fit["t"]
         arrays[layer_key("z", stream, layer)] = fisher_z(r).astype(np.float32)
         arrays[layer_key("t", stream, layer)] = t.astype(np.float32)
     save_npz(out_npz, **arrays)
@@ -165,7 +166,7 @@ def group_job(
     from scipy.special import ndtr
 
     from vlmbrain.neurons.cohort import cohort_mean
-    from vlmbrain.neurons.group import OneSampleT, significant_mask
+    from vlmbrain.stats import OneSampleT, fdr_mask
     from vlmbrain.neurons.null import circular_null_z
 
     names, parcel_net, net_names = _parcel_networks(parcellation, networks_npz)
@@ -188,7 +189,7 @@ def group_job(
         r_avg, z_shift = circular_null_z(X, average, dtype=np.float64)
         p_shift = 2.0 * ndtr(-np.abs(z_shift))
         p = np.where(np.sign(r_avg) == np.sign(t), np.maximum(p_t, p_shift), 1.0)
-        qv, sig = significant_mask(p, q)
+        qv, sig = fdr_mask(p, q, axis=None)
         pos, neg = sig & (t > 0), sig & (t < 0)
         mean_r = np.tanh(mean_z)
         arrays[layer_key("t", stream, layer)] = t.astype(np.float32)

@@ -1,0 +1,235 @@
+"""Group inference: one-sample tests across subjects, BH-FDR and the significance cut.
+
+One convention everywhere: a statistic that is undefined (no variance across subjects,
+fewer than two subjects with data) is NaN, never 0; NaN p-values are not tests (they stay
+NaN through :func:`fdr_bh` and do not count in its family); a test is significant when its
+q-value is at or below the level (:func:`significant`), NaN never is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+
+def fdr_bh(p, axis=-1):
+    """Benjamini-Hochberg adjusted p-values (q-values) along one axis.
+
+    Parameters
+    ----------
+    p : array_like
+        p-values in [0, 1]; NaN entries (untestable) are ignored and stay NaN.
+    axis : int or None
+        Axis over which the family of tests runs (None: the whole array).
+
+    Returns
+    -------
+    q : ndarray of float64, same shape as ``p``
+        ``scipy.stats.false_discovery_control(p, method='bh')`` along ``axis``.
+    """
+    p = np.asarray(p, dtype=np.float64)
+    if axis is None:
+        return fdr_bh(p.ravel(), axis=0).reshape(p.shape)
+    if p.size == 0:
+        return p.copy()
+    nan = np.isnan(p)
+    if not nan.any():
+        return stats.false_discovery_control(p, axis=axis, method="bh")
+    # NaNs do not count as tests: move them to the end with p = 1 so they do not
+    # change the others' ranks, then correct with the family size reduced.
+    p = np.moveaxis(p, axis, -1)
+    nan = np.moveaxis(nan, axis, -1)
+    q = np.full(p.shape, np.nan)
+    flat_p = p.reshape(-1, p.shape[-1])
+    flat_nan = nan.reshape(-1, p.shape[-1])
+    flat_q = q.reshape(-1, p.shape[-1])
+    for i in range(flat_p.shape[0]):
+        ok = ~flat_nan[i]
+        if ok.any():
+            flat_q[i, ok] = stats.false_discovery_control(flat_p[i, ok], method="bh")
+    return np.moveaxis(flat_q.reshape(p.shape), -1, axis)
+
+
+def significant(q, level=0.05):
+    """The significance cut used everywhere: ``q <= level`` (NaN is never significant)."""
+    q = np.asarray(q, dtype=np.float64)
+    return np.nan_to_num(q, nan=np.inf) <= level
+
+
+def fdr_mask(p, level=0.05, axis=-1):
+    """BH-FDR q-values along ``axis`` and the significant mask: ``(q, q <= level)``."""
+    q = fdr_bh(p, axis=axis)
+    return q, significant(q, level)
+
+
+class OneSampleT:
+    """Streaming one-sample t-test over subjects (H0: mean 0), memory of one map.
+
+    ``add(values)`` once per subject, then ``result()``; equals
+    ``scipy.stats.ttest_1samp(values, 0, axis=0)`` where the values vary.
+
+    Examples
+    --------
+    >>> acc = OneSampleT()
+    >>> for beta in per_subject_betas:  # doctest: +SKIP
+    ...     acc.add(beta)
+    >>> mean, t, p = acc.result()  # doctest: +SKIP
+    """
+
+    def __init__(self):
+        self.n = 0
+        self._mean = None
+        self._m2 = None
+
+    def add(self, values):
+        """Add one subject's array (any shape, the same for every subject)."""
+        values = np.asarray(values, np.float64)
+        if self._mean is None:
+            self._mean = np.zeros_like(values)
+            self._m2 = np.zeros_like(values)
+        elif values.shape != self._mean.shape:
+            raise ValueError(
+                f"subject array of shape {values.shape} differs from the first, {self._mean.shape}"
+            )
+        self.n += 1
+        delta = values - self._mean
+        self._mean += delta / self.n
+        self._m2 += delta * (values - self._mean)  # Welford
+        return self
+
+    def result(self):
+        """Return ``(mean, t, p)``: two-sided p, n - 1 dof; t and p NaN where no variance."""
+        if self.n < 2:
+            raise ValueError(f"a one-sample t-test needs at least 2 subjects, got {self.n}")
+        sd = np.sqrt(self._m2 / (self.n - 1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.where(sd > 0, self._mean / (sd / np.sqrt(self.n)), np.nan)
+        p = 2.0 * stats.t.sf(np.abs(t), self.n - 1)
+        return self._mean.copy(), t, p
+
+
+def one_sample_t(values):
+    """One-sample t across the first axis: ``(mean, t, p)`` (see :class:`OneSampleT`)."""
+    acc = OneSampleT()
+    for v in np.asarray(values):
+        acc.add(v)
+    return acc.result()
+
+
+def sign_patterns(n, n_flips=10000, seed=0):
+    """Sign-flip patterns (n_patterns x n), the identity first.
+
+    All ``2**n`` patterns when that is at most ``n_flips``, else the identity and
+    ``n_flips - 1`` random ones (seeded).
+    """
+    if n < 1:
+        raise ValueError("sign flips need at least one subject")
+    if 2**n <= n_flips:
+        codes = np.arange(2**n)[:, None] >> np.arange(n)[None, :] & 1
+        return 1.0 - 2.0 * codes  # code 0 is the identity
+    rng = np.random.default_rng(seed)
+    random = rng.choice([-1.0, 1.0], size=(n_flips - 1, n))
+    return np.vstack([np.ones((1, n)), random])
+
+
+def sign_flip_test(values, n_flips=10000, seed=0, pooled=True, max_null=2_000_000):
+    """One-sided sign-flip permutation test of ``mean > 0`` per column, on the t statistic.
+
+    Valid for values that sit near zero and are skewed (held-out R^2 gains, say): it
+    assumes only that under H0 each subject's value is symmetric about 0 given its
+    magnitude; values that are biased below 0 under H0 (adding a useless feature space
+    costs held-out R^2) make it conservative.
+
+    Parameters
+    ----------
+    values : ndarray (n_subjects, V)
+        One value per subject and target; NaN marks a subject without data there (its
+        value is left out of that column).
+    n_flips : int
+        Sign patterns: all ``2**n`` when that is at most ``n_flips``, else random.
+    seed : int
+        Seed of the random patterns.
+    pooled : bool
+        Compare each column's t with the flipped t of all columns (a pooled null, as
+        fine-grained as ``V x patterns``; needed with few subjects, where one column's
+        ``2**n`` patterns cannot reach FDR thresholds). False: with the column's own
+        flips only, ``p >= 1 / n_patterns``.
+    max_null : int
+        Pooled null at most this size (a seeded subsample of it beyond).
+
+    Returns
+    -------
+    t : ndarray (V,)
+        One-sample t; NaN where fewer than 2 subjects have data or the values do not vary.
+    p : ndarray (V,)
+        One-sided p-value of ``t``; NaN where ``t`` is.
+    """
+    X = np.asarray(values, np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"values must be n_subjects x V, got shape {X.shape}")
+    ok = np.isfinite(X)
+    n = ok.sum(0)
+    X0 = np.where(ok, X, 0.0)
+    signs = sign_patterns(X.shape[0], n_flips, seed)
+    sumsq = (X0 * X0).sum(0)
+
+    def t_of(sums):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = sums / n
+            var = (sumsq - n * mean * mean) / (n - 1)
+            t = mean / np.sqrt(np.maximum(var, 0.0) / n)
+        return np.where((n >= 2) & (var > 1e-12 * sumsq / np.maximum(n, 1)), t, np.nan)
+
+    t_obs = t_of(X0.sum(0))
+    flipped = t_of(signs @ X0)  # n_patterns x V (the identity row is t_obs)
+    p = np.full(t_obs.shape, np.nan)
+    valid = np.isfinite(t_obs)
+    if not pooled:
+        count = (np.nan_to_num(flipped, nan=-np.inf) >= t_obs[None, :]).sum(0)
+        p[valid] = count[valid] / signs.shape[0]
+        return t_obs, p
+    null = flipped[1:, valid].ravel()
+    null = null[np.isfinite(null)]
+    if null.size > max_null:
+        null = np.random.default_rng(seed).choice(null, max_null, replace=False)
+    null.sort()
+    exceed = null.size - np.searchsorted(null, t_obs[valid], side="left")
+    p[valid] = (1.0 + exceed) / (1.0 + null.size)
+    return t_obs, p
+
+
+def enrichment_p(overlap, population, size_network, size_map):
+    """One-sided hypergeometric enrichment p of a map in a network (arrays broadcast).
+
+    ``P(X >= overlap)`` for X hypergeometric with ``population`` items, ``size_network``
+    successes and ``size_map`` draws (``scipy.stats.hypergeom.sf``); 1 for empty maps.
+    """
+    p = stats.hypergeom.sf(np.asarray(overlap) - 1, population, size_network, size_map)
+    return np.where(np.asarray(size_map) > 0, np.clip(p, 0.0, 1.0), 1.0)
+
+
+def bh_threshold(candidates, n_tests, q=0.05):
+    """Benjamini-Hochberg p threshold from the p-values that are <= q.
+
+    Every BH discovery has p <= q, so the sorted candidates are the smallest p-values of
+    the whole family and their ranks are their global ranks: the threshold needs only them
+    and the family size, which lets a chunked computation keep a small subset.
+
+    Parameters
+    ----------
+    candidates : array
+        All p-values of the family that are <= q (any order).
+    n_tests : int
+        Size of the family.
+    q : float
+
+    Returns
+    -------
+    float
+        Reject ``p <= threshold`` (-1.0 when nothing is rejected).
+    """
+    c = np.sort(np.asarray(candidates, dtype=np.float64).ravel())
+    if c.size == 0:
+        return -1.0
+    ok = np.flatnonzero(c <= q * np.arange(1, c.size + 1) / n_tests)
+    return float(c[ok[-1]]) if ok.size else -1.0

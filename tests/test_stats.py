@@ -1,0 +1,118 @@
+"""The statistics module: AR(1) GLM paths, one-sample tests, sign flips, FDR and the cut."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from vlmbrain.stats import (
+    OneSampleT,
+    add_intercept,
+    ar1_glm,
+    enrichment_p,
+    fdr_bh,
+    fdr_mask,
+    one_sample_t,
+    sign_flip_test,
+    sign_patterns,
+    significant,
+)
+
+
+def ar1_noise(rng, T, n, rho):
+    e = rng.standard_normal((T, n))
+    for t in range(1, T):
+        e[t] += rho * e[t - 1]
+    return e
+
+
+def test_pairwise_glm_is_the_full_glm_on_each_single_regressor_design():
+    rng = np.random.default_rng(0)
+    X = ar1_noise(rng, 200, 4, 0.5) + 1.0
+    Y = ar1_noise(rng, 200, 3, 0.4) + 0.4 * X[:, :3] - 2.0
+    pair = ar1_glm(Y, X, bins=100, pairwise=True)
+    assert pair["t"].shape == (4, 3) and pair["dof"] == 198
+    for i in range(4):
+        for j in range(3):
+            full = ar1_glm(Y[:, [j]], add_intercept(X[:, [i]]), bins=100, dtype=np.float64)
+            assert pair["t"][i, j] == pytest.approx(full["t"][0, 0], rel=1e-8)
+            assert pair["r"][i, j] == pytest.approx(stats.pearsonr(X[:, i], Y[:, j])[0], abs=1e-12)
+
+
+def test_one_sample_t_equals_scipy_and_is_nan_without_variance():
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((7, 6, 5)) + 0.4
+    z[:, 0, 0] = 2.5  # no variance across subjects: undefined, never 0
+    mean, t, p = one_sample_t(z)
+    ref = stats.ttest_1samp(z, 0.0, axis=0)
+    ok = np.ones(t.shape, bool)
+    ok[0, 0] = False
+    np.testing.assert_allclose(mean, z.mean(0))
+    np.testing.assert_allclose(t[ok], ref.statistic[ok], rtol=1e-10)
+    np.testing.assert_allclose(p[ok], ref.pvalue[ok], rtol=1e-8)
+    assert np.isnan(t[0, 0]) and np.isnan(p[0, 0])
+    with pytest.raises(ValueError, match="at least 2 subjects"):
+        OneSampleT().add(z[0]).result()
+
+
+def test_significance_cut_and_fdr_ignore_nan():
+    q = np.array([0.01, 0.05, 0.050001, np.nan])
+    assert significant(q, 0.05).tolist() == [True, True, False, False]
+    p = np.array([0.001, 0.02, np.nan, 0.5])
+    qv, sig = fdr_mask(p, 0.05, axis=None)
+    np.testing.assert_allclose(qv[[0, 1, 3]], stats.false_discovery_control(p[[0, 1, 3]]))
+    assert np.isnan(qv[2]) and not sig[2]
+    np.testing.assert_allclose(fdr_bh(p[[0, 1, 3]]), qv[[0, 1, 3]])
+
+
+def test_sign_patterns_enumerate_all_flips_for_few_subjects():
+    s = sign_patterns(4, n_flips=1000)
+    assert s.shape == (16, 4) and (s[0] == 1).all()
+    assert len({tuple(row) for row in s}) == 16
+    r = sign_patterns(12, n_flips=500, seed=3)
+    assert r.shape == (500, 12) and (r[0] == 1).all()
+    np.testing.assert_array_equal(r, sign_patterns(12, n_flips=500, seed=3))
+
+
+@pytest.mark.parametrize("pooled", [True, False])
+def test_sign_flip_p_is_uniform_on_pure_noise(pooled):
+    rng = np.random.default_rng(2)
+    # heavy-tailed values symmetric about zero (the null the test assumes), scales varying
+    values = rng.standard_normal((10, 4000)) * rng.exponential(1.0, (10, 4000))
+    _, p = sign_flip_test(values, n_flips=1024, seed=0, pooled=pooled)
+    assert np.isfinite(p).all()
+    if pooled:
+        assert stats.kstest(p, "uniform").pvalue > 0.01
+    else:  # discrete: P(p <= k / 1024) <= k / 1024
+        for level in (0.01, 0.05, 0.2):
+            assert (p <= level).mean() <= level + 3 * np.sqrt(level / 4000)
+
+
+def test_sign_flip_finds_shifted_columns_and_controls_fdr_with_six_subjects():
+    rng = np.random.default_rng(3)
+    values = rng.standard_normal((6, 5000)) * 0.01
+    values[:, :500] += 0.02  # 10% of the columns have a positive mean
+    t, p = sign_flip_test(values, seed=0)
+    _, sig = fdr_mask(p, 0.05, axis=None)
+    assert sig[:500].mean() > 0.3
+    assert sig[500:].sum() <= 0.05 * max(sig.sum(), 1) + 5
+    values[:, 600:700] -= 0.05  # negative columns are not evidence for "greater"
+    _, p = sign_flip_test(values, seed=0)
+    assert (p[600:700] > 0.5).all()
+
+
+def test_sign_flip_leaves_out_missing_subjects_and_flags_undefined_columns():
+    rng = np.random.default_rng(4)
+    values = rng.standard_normal((6, 50)) + 1.0
+    values[0, 0] = np.nan  # one subject without data there: 5 values remain
+    values[:, 1] = 0.0  # no variance: undefined
+    values[1:, 2] = np.nan  # a single subject: undefined
+    t, p = sign_flip_test(values)
+    assert t[0] == pytest.approx(stats.ttest_1samp(values[1:, 0], 0.0).statistic)
+    assert np.isnan(t[1]) and np.isnan(p[1]) and np.isnan(t[2]) and np.isnan(p[2])
+    assert np.isfinite(p[3:]).all()
+
+
+def test_enrichment_p_is_the_hypergeometric_tail():
+    p = enrichment_p(np.array([5, 0]), 100, 20, np.array([10, 0]))
+    assert p[0] == pytest.approx(stats.hypergeom.sf(4, 100, 20, 10))
+    assert p[1] == 1.0

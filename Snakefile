@@ -21,6 +21,7 @@ include: "workflow/rules/encoding.smk"
 include: "workflow/rules/group.smk"
 include: "workflow/rules/neurons.smk"
 include: "workflow/rules/findings.smk"
+include: "workflow/rules/attribution.smk"
 
 
 rule all:
@@ -28,3 +29,4 @@ rule all:
     input:
         REPORT_TARGETS,
         NEURON_TARGETS,
+        ATTRIBUTION_TARGETS,

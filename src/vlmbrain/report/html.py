@@ -18,6 +18,7 @@ CATEGORIES = {
     "architecture": "4. Architecture",
     "brain_maps": "5. Brain maps",
     "neurons": "6. Neurons",
+    "attribution": "7. Attribution (unique variance)",
     "recovery": "Simulation recovery",
     "provenance": "Provenance",
 }

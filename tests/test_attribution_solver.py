@@ -147,3 +147,13 @@ def test_errors_say_what_was_passed():
         banded_ridge_loro([A, B[:10]], Y, runs, default_deltas(2), ALPHAS)
     with pytest.raises(ValueError, match="positive"):
         banded_ridge_loro([A, B], Y, runs, default_deltas(2), [0.0, 1.0])
+
+
+def test_torch_backend_matches_numpy():
+    pytest.importorskip("torch")
+    A, B, Y, runs = _data(seed=3)
+    deltas = default_deltas(2)
+    ref = banded_ridge_loro([A, B], Y, runs, deltas, ALPHAS, dtype=np.float64)
+    out = banded_ridge_loro([A, B], Y, runs, deltas, ALPHAS, dtype=np.float64, backend="torch", device="cpu")
+    for key in ref:
+        np.testing.assert_allclose(out[key], ref[key], rtol=1e-6, atol=1e-6, err_msg=key)

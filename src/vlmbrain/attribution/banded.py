@@ -202,9 +202,23 @@ class _Stats:
         return sum(self.C[i] for i in idx)
 
 
+_THREADPOOLS = []
+
+
+def _eigh(A):
+    """``np.linalg.eigh`` on one BLAS thread: multithreaded LAPACK on a P x P matrix is
+    ~100x slower than single-threaded when the cores are busy."""
+    if not _THREADPOOLS:
+        from threadpoolctl import ThreadpoolController
+
+        _THREADPOOLS.append(ThreadpoolController())
+    with _THREADPOOLS[0].limit(limits=1, user_api="blas"):
+        return np.linalg.eigh(A)
+
+
 def _rotation(G, scale):
     """Eigenbasis of ``S G S``: evals (clipped at 0) and ``R = Q' S``."""
-    evals, Q = np.linalg.eigh(scale[:, None] * G * scale[None, :])
+    evals, Q = _eigh(scale[:, None] * G * scale[None, :])
     return np.maximum(evals, 0.0), Q.T * scale[None, :]
 
 

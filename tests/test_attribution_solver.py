@@ -35,14 +35,21 @@ def _inner_cv(runs_train):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_banded_matches_himalaya_banded_ridge_cv(dtype):
+@pytest.mark.parametrize("n_spaces", [2, 3])
+def test_banded_matches_himalaya_banded_ridge_cv(dtype, n_spaces):
     from himalaya.ridge import BandedRidgeCV
     from himalaya.scoring import r2_score
 
     A, B, Y, runs = _data()
-    deltas = np.log([[0.5, 0.5], [0.9, 0.1], [0.1, 0.9], [1.0, 3.0], [0.01, 0.99]])
-    ours = banded_ridge_loro([A, B], Y, runs, deltas, ALPHAS, chunk_size=64, dtype=dtype)
-    X, groups = np.hstack([A, B]), np.r_[np.zeros(5), np.ones(7)]
+    if n_spaces == 2:
+        spaces = [A, B]
+        deltas = np.log([[0.5, 0.5], [0.9, 0.1], [0.1, 0.9], [1.0, 3.0], [0.01, 0.99]])
+    else:
+        spaces = [A, B[:, :3], B[:, 3:]]
+        deltas = default_deltas(3, n_ratios=3)
+    ours = banded_ridge_loro(spaces, Y, runs, deltas, ALPHAS, chunk_size=64, dtype=dtype)
+    X = np.hstack(spaces)
+    groups = np.concatenate([np.full(x.shape[1], i) for i, x in enumerate(spaces)])
     r2 = []
     for k, run in enumerate(["a", "b", "c"]):
         tr, te = runs != run, runs == run
@@ -73,10 +80,12 @@ def test_single_band_matches_himalaya_ridge_cv_and_ridge_loro():
     np.testing.assert_array_equal(ours["alpha_folds"], loro["alpha_folds"])
     for k, run in enumerate(["a", "b", "c"]):
         tr, te = runs != run, runs == run
-        model = RidgeCV(alphas=ALPHAS, cv=_inner_cv(runs[tr]), fit_intercept=False).fit(X[tr], Y[tr])
+        model = RidgeCV(alphas=ALPHAS, cv=_inner_cv(runs[tr]), fit_intercept=False)
+        model.fit(X[tr], Y[tr])
         r2 = np.asarray(r2_score(Y[te], np.asarray(model.predict(X[te]))))
         np.testing.assert_allclose(ours["r2_folds"][k], r2, atol=1e-4)
-        np.testing.assert_allclose(ours["alpha_folds"][k], np.asarray(model.best_alphas_), rtol=1e-6)
+        best = np.asarray(model.best_alphas_)
+        np.testing.assert_allclose(ours["alpha_folds"][k], best, rtol=1e-6)
 
 
 def test_chunking_gives_the_same_result():
@@ -133,8 +142,26 @@ def test_toy_attribution_unique_parts():
     assert abs(out["unique_reference"][a_only]).mean() < 0.02
     assert out["shared"][a_only].mean() > 0.05
     assert out["unique"][both].mean() > 0.02 and out["unique_reference"][both].mean() > 0.02
-    assert abs(out["unique"][noise]).mean() < 0.02 and abs(out["unique_reference"][noise]).mean() < 0.02
-    np.testing.assert_allclose(out["shared"], out["r2_stream"] + out["r2_reference"] - out["r2_joint"], atol=1e-6)
+    assert abs(out["unique"][noise]).mean() < 0.02
+    assert abs(out["unique_reference"][noise]).mean() < 0.02
+    shared = out["r2_stream"] + out["r2_reference"] - out["r2_joint"]
+    np.testing.assert_allclose(out["shared"], shared, atol=1e-6)
+
+
+def test_variance_partition_with_two_references_composes_the_fits():
+    A, B, Y, runs = _data(seed=4, V=20)
+    refs = [B[:, :3], B[:, 3:]]
+    out = variance_partition(A, refs, Y, runs, ALPHAS, deltas=default_deltas(3, n_ratios=3))
+    joint = banded_ridge_loro([A, *refs], Y, runs, default_deltas(3, n_ratios=3), ALPHAS)["r2"]
+    ref = banded_ridge_loro(refs, Y, runs, default_deltas(2), ALPHAS)["r2"]
+    stream = ridge_loro(A, Y, runs, ALPHAS)  # same alphas as the single-band fit
+    np.testing.assert_allclose(out["r2_joint"], joint, atol=1e-6)
+    np.testing.assert_allclose(out["r2_reference"], ref, atol=1e-6)
+    np.testing.assert_allclose(out["unique"], joint - ref, atol=1e-6)
+    single = banded_ridge_loro(A, Y, runs, [[0.0]], ALPHAS)
+    np.testing.assert_array_equal(single["alpha_folds"], stream["alpha_folds"])
+    np.testing.assert_allclose(out["r2_stream"], single["r2"], atol=1e-6)
+    np.testing.assert_allclose(out["unique_reference"], joint - single["r2"], atol=1e-6)
 
 
 def test_errors_say_what_was_passed():
@@ -154,6 +181,8 @@ def test_torch_backend_matches_numpy():
     A, B, Y, runs = _data(seed=3)
     deltas = default_deltas(2)
     ref = banded_ridge_loro([A, B], Y, runs, deltas, ALPHAS, dtype=np.float64)
-    out = banded_ridge_loro([A, B], Y, runs, deltas, ALPHAS, dtype=np.float64, backend="torch", device="cpu")
+    out = banded_ridge_loro(
+        [A, B], Y, runs, deltas, ALPHAS, dtype=np.float64, backend="torch", device="cpu"
+    )
     for key in ref:
         np.testing.assert_allclose(out[key], ref[key], rtol=1e-6, atol=1e-6, err_msg=key)

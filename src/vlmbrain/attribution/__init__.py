@@ -1,0 +1,1 @@
+"""Variance partitioning of fMRI responses between feature spaces with banded ridge regression."""

@@ -20,4 +20,5 @@ attribution_subject(
     chunk_size=snakemake.params.chunk_size,
     backend=snakemake.params.backend,
     device=snakemake.params.device,
+    threads=snakemake.threads,
 )

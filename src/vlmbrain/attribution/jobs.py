@@ -85,8 +85,11 @@ def attribution_features(regressors, models, out_npz, out_tsv, *, n_components,
 
 def attribution_subject(bold, tables, features, out_npz, *, model, tr, drop_rest, mask,
                         against, alphas, n_ratios, log10_span, chunk_size, backend="numpy",
-                        device=None):
-    """Unique and shared held-out R^2 of every layer of one model in one subject."""
+                        device=None, threads=1):
+    """Unique and shared held-out R^2 of every layer of one model in one subject.
+
+    ``threads`` bounds the BLAS threads of the solver (the job's ``threads``).
+    """
     rows = read_timing(tables)
     runs = rows["run"].to_numpy()[kept_rows(rows, drop_rest)]
     with np.load(features) as data:
@@ -99,7 +102,8 @@ def attribution_subject(bold, tables, features, out_npz, *, model, tr, drop_rest
         )
     Y = load_subject_bold(list(bold), list(tables), tr, drop_rest=drop_rest, mask=mask)
     out = partition_model(Y, runs, feats, model, against, alphas, n_ratios, log10_span,
-                          chunk_size=chunk_size, backend=backend, device=device)
+                          chunk_size=chunk_size, backend=backend, device=device,
+                          blas_threads=threads)
     save_npz(out_npz, **out)
 
 

@@ -136,3 +136,75 @@ def recovery_summary(recovery):
             float(unplanted_at["detected"].mean()) if len(unplanted_at) else np.nan
         ),
     }
+
+
+def modality(stream, like=None):
+    """Modality of a planted coupling or a stream: its ``like`` when given, else its stream
+    (``image``, ``text``; fusion streams without ``like`` have none)."""
+    if isinstance(like, str) and like:
+        return like
+    return stream if stream in ("image", "text") else None
+
+
+def add_unique_detection(recovery, attribution, ground_truth):
+    """Add the attribution's reading to the recovery table.
+
+    Parameters
+    ----------
+    recovery : DataFrame
+        :func:`recovery_table`.
+    attribution : DataFrame
+        ``attribution.tsv`` (``model, stream, layer, network, drives_unique``...).
+    ground_truth : DataFrame
+        ``ground_truth.tsv``, with ``unique_share`` when known (see
+        :func:`vlmbrain.attribution.truth.planted_unique_share`).
+
+    Returns
+    -------
+    DataFrame
+        ``recovery`` with ``detected_unique`` (the stream has significant unique variance
+        in the network at that layer, and the marginal analysis finds the row's sign) and
+        ``unique_share`` of planted rows (the share of the planted signal that the
+        stream's references do not explain; NaN elsewhere).
+    """
+    cell = ["model", "stream", "layer", "network"]
+    drives = attribution[cell + ["drives_unique"]].astype({"layer": int})
+    out = recovery.merge(drives, on=cell, how="left")
+    out["detected_unique"] = out["drives_unique"].fillna(False).astype(bool) & out["detected"].astype(bool)
+    out = out.drop(columns="drives_unique")
+    share = ground_truth[GROUND_TRUTH_COLUMNS + (["unique_share"] if "unique_share" in ground_truth else [])]
+    share = share.astype({"layer": int, "sign": int})
+    if "unique_share" not in share:
+        share = share.assign(unique_share=np.nan)
+    out = out.merge(share.drop_duplicates(GROUND_TRUTH_COLUMNS), on=GROUND_TRUTH_COLUMNS, how="left")
+    return out
+
+
+def unique_summary(recovery, ground_truth):
+    """The attribution's recovery counts.
+
+    Returns
+    -------
+    dict
+        ``unique_checked_planted`` and ``unique_hits``: planted rows at layers of image or
+        text streams and how many are ``detected_unique``; ``unique_checked_false`` and
+        ``unique_false``: rows at those layers whose network has no plant of the layer's
+        modality (planted only from the other modality, or not at all) and how many are
+        ``detected_unique``; ``unique_false_rate`` (their ratio). Fusion streams' rows
+        are not counted (reported with their ``unique_share``).
+    """
+    gt = ground_truth.assign(_modality=[modality(s, lk) for s, lk in
+                                        zip(ground_truth["stream"], ground_truth.get("like", [None] * len(ground_truth)))])
+    nets_by_modality = {m: set(g["network"]) for m, g in gt.groupby("_modality")}
+    layers = {(m, s, int(la)) for m, s, la in gt[["model", "stream", "layer"]].values if s in ("image", "text")}
+    at = recovery[[(m, s, int(la)) in layers for m, s, la in recovery[["model", "stream", "layer"]].values]]
+    planted = at[at["planted"].astype(bool)]
+    false = at[[n not in nets_by_modality.get(s, set()) for s, n in at[["stream", "network"]].values]]
+    n_false = int(false["detected_unique"].sum())
+    return {
+        "unique_checked_planted": len(planted),
+        "unique_hits": int(planted["detected_unique"].sum()),
+        "unique_checked_false": len(false),
+        "unique_false": n_false,
+        "unique_false_rate": n_false / len(false) if len(false) else np.nan,
+    }

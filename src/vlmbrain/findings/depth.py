@@ -261,7 +261,8 @@ def _figure(model, positions, bm_axis, q, n_subjects):
         title = (f"{model} {stream} ({n} layers): preferred layer at {int(sig.sum())} of "
                  f"{position.size} grayordinates (FDR q <= {q}, {n_subjects} subjects){median}")
         rows.append((title, (position + 1).astype(np.float32),
-                     {"cmap": ListedColormap(depth_colours(n)), "vmin": 1, "vmax": max(n, 2)}))
+                     {"cmap": ListedColormap(depth_colours(n)), "vmin": 1, "vmax": max(n, 2),
+                      "threshold": 0.5}))
     fig = brainmaps.brain_figure(
         rows, bm_axis, kind="roi",
         suptitle=f"{model}: preferred layer per grayordinate (highest held-out r, kept where "

@@ -257,7 +257,9 @@ def _figure(model, positions, bm_axis, q, n_subjects):
     for stream, layers, position in positions:
         sig = position >= 0
         n = len(layers)
-        median = f"; median layer {int(np.median(np.asarray(layers)[position[sig]]))}" if sig.any() else ""
+        median = ""
+        if sig.any():
+            median = f"; median layer {int(np.median(np.asarray(layers)[position[sig]]))}"
         title = (f"{model} {stream} ({n} layers): preferred layer at {int(sig.sum())} of "
                  f"{position.size} grayordinates (FDR q <= {q}, {n_subjects} subjects){median}")
         rows.append((title, (position + 1).astype(np.float32),

@@ -14,4 +14,7 @@ figures
     Line figures of the findings across layers, streams and models.
 brainmaps
     Surface maps (fs_LR 32k inflated, both hemispheres, lateral and medial).
+depth
+    Each grayordinate's preferred layer per model and stream (best held-out r, kept where
+    significant across subjects).
 """

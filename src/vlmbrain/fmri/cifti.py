@@ -204,22 +204,39 @@ def read_dscalar(path):
 
 
 def write_dlabel(path, labels, label_table, map_name="labels", bm_axis=None):
-    """Write integer labels (V,) as a CIFTI-2 dense label file, atomically.
+    """Write integer labels as a CIFTI-2 dense label file (one or several maps), atomically.
 
     Parameters
     ----------
-    labels : ndarray of int, shape (V,)
+    labels : ndarray of int, shape (V,) or (n_maps, V)
         0 is the unlabelled key.
-    label_table : dict
+    label_table : dict or list of dict
         ``{key: (name, (r, g, b, a))}`` with colours in [0, 1]; key 0 is added as
-        ``???`` when absent.
+        ``???`` when absent. One table for every map, or a list with one per map.
+    map_name : str or list of str
+        Name of the map, or one name per map.
+    bm_axis : BrainModelAxis, optional
+        Geometry; defaults to the 91,282 template.
     """
     bm = template_brain_models() if bm_axis is None else bm_axis
-    labels = np.asarray(labels).reshape(1, -1)
+    labels = np.atleast_2d(np.asarray(labels))
     _check_width(labels, bm, path)
-    table = {0: ("???", (0.0, 0.0, 0.0, 0.0))}
-    table.update({int(k): (str(n), tuple(float(c) for c in rgba)) for k, (n, rgba) in label_table.items()})
-    axis = cifti2_axes.LabelAxis([map_name], [table])
+    n_maps = labels.shape[0]
+    names = [map_name] * n_maps if isinstance(map_name, str) else list(map_name)
+    tables = [label_table] * n_maps if isinstance(label_table, dict) else list(label_table)
+    if len(names) != n_maps or len(tables) != n_maps:
+        raise ValueError(
+            f"{path}: {n_maps} label maps but {len(names)} map names and {len(tables)} "
+            "label tables; give one of each per map"
+        )
+    full = []
+    for table in tables:
+        entry = {0: ("???", (0.0, 0.0, 0.0, 0.0))}
+        entry.update(
+            {int(k): (str(n), tuple(float(c) for c in rgba)) for k, (n, rgba) in table.items()}
+        )
+        full.append(entry)
+    axis = cifti2_axes.LabelAxis([str(n) for n in names], full)
     _save(path, labels.astype(np.float32), (axis, bm))
 
 

@@ -182,6 +182,7 @@ def network_figure(names, masks, bm_axis, colours=None):
         cmap=cmap,
         vmin=1,
         vmax=len(names),
+        threshold=0.5,  # grayordinates of no network (0) stay uncoloured
     )
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colours]
     sizes = masks.sum(axis=1)

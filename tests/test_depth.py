@@ -29,17 +29,26 @@ def test_planted_layers_are_found():
     out = preferred_layer(planted_r(), q=0.05, seed=0)
     layer = out["layer"]
     assert layer.dtype == np.int16 and layer.shape == (5000,)
-    assert (layer[:1000] == 1).mean() > 0.9
-    assert (layer[1000:2000] == 3).mean() > 0.9
-    assert (layer[2000:] == -1).mean() > 0.85  # mostly none; see the module notes
+    assert (layer[:1000] == 1).mean() > 0.6  # the max-statistic's price for the choice
+    assert (layer[1000:2000] == 3).mean() > 0.6
+    assert (layer[2000:] == -1).mean() > 0.97
     assert (out["best"][:1000] == 1).mean() > 0.99
     np.testing.assert_allclose(out["mean_r"][:1000].mean(), np.tanh(0.1), atol=0.01)
     assert np.all(out["q"][layer >= 0] <= 0.05)
 
 
+def test_selection_of_the_layer_is_accounted_for():
+    # 2,000 of 5,000 grayordinates carry signal: testing the chosen layer as if it had
+    # been fixed let 13% false discoveries through at q = 0.05; the max-statistic does not.
+    fdp = []
+    for seed in range(3):
+        layer = preferred_layer(planted_r(seed=seed), q=0.05, seed=seed)["layer"]
+        found = layer >= 0
+        fdp.append(found[2000:].sum() / max(found.sum(), 1))
+    assert np.mean(fdp) <= 0.06
+
+
 def test_pure_noise_rarely_survives():
-    # The layer is chosen before it is tested (optimistic); BH-FDR still keeps the share
-    # of noise grayordinates that survive below q.
     fractions = []
     for seed in range(5):
         rng = np.random.default_rng(seed)
@@ -49,16 +58,14 @@ def test_pure_noise_rarely_survives():
     assert np.mean(fractions) < 0.01
 
 
-def test_nan_and_chunks():
+def test_missing_subjects_and_grayordinates():
     r = planted_r(n_subjects=5, n_vox=3000)
     r[:, :, 2500:] = np.nan  # no data at all
     r[:, 0, :10] = np.nan  # one subject missing
     whole = preferred_layer(r, seed=1)
-    chunked = preferred_layer(r, seed=1, max_cells=32 * 500)  # 32 patterns: 6 chunks
     assert np.all(whole["layer"][2500:] == -1) and np.all(whole["best"][2500:] == -1)
     assert np.isnan(whole["q"][2500:]).all()
-    assert (whole["layer"][:10] == 1).mean() > 0.5
-    assert (chunked["layer"] == whole["layer"]).mean() > 0.98
+    assert (whole["best"][:10] == 1).all() and np.isfinite(whole["q"][:10]).all()
     with pytest.raises(ValueError, match="2 subjects"):
         preferred_layer(r[:, :1])
 
@@ -93,14 +100,14 @@ def test_multi_map_dlabel(tmp_path):
 
 @pytest.fixture(scope="module")
 def encoding(tmp_path_factory):
-    """Networks on the real template and 4 subjects' encoding folders of one model."""
+    """Networks on the real template and 6 subjects' encoding folders of one model."""
     root = tmp_path_factory.mktemp("depth")
     names, masks = write_networks(root / "networks.npz", root / "networks.dlabel.nii",
                                   "cole_anticevic", MAPPING)
     vision, language = masks[names.index("vision")], masks[names.index("language")]
     v = masks.shape[1]
     dirs = []
-    for s in range(4):
+    for s in range(6):
         rng = np.random.default_rng(s)
         d = root / f"encoding/sub-{s:02d}/clip"
         for stream, n_layers, planted, best in (("image", 3, vision, 2), ("text", 2, language, 0)):

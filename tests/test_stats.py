@@ -116,3 +116,22 @@ def test_enrichment_p_is_the_hypergeometric_tail():
     p = enrichment_p(np.array([5, 0]), 100, 20, np.array([10, 0]))
     assert p[0] == pytest.approx(stats.hypergeom.sf(4, 100, 20, 10))
     assert p[1] == 1.0
+
+
+def test_sign_flip_in_pattern_chunks_equals_one_pass():
+    rng = np.random.default_rng(6)
+    values = rng.standard_normal((5, 3, 400)) + 0.3
+    whole = sign_flip_test(values, seed=0)
+    chunked = sign_flip_test(values, seed=0, max_cells=3 * 400 * 4)  # 4 patterns at a time
+    np.testing.assert_array_equal(whole[1], chunked[1])
+    np.testing.assert_array_equal(whole[0], chunked[0])
+
+
+def test_max_statistic_over_layers_is_calibrated_on_noise():
+    rng = np.random.default_rng(7)
+    values = rng.standard_normal((8, 4, 3000))
+    t, p = sign_flip_test(values, seed=0)
+    t_each = np.stack([sign_flip_test(values[:, k], seed=0)[0] for k in range(4)])
+    np.testing.assert_allclose(t, t_each.max(0))
+    assert stats.kstest(p, "uniform").pvalue > 0.01
+    assert (p <= 0.05).mean() <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / 3000)

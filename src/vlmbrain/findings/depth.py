@@ -9,20 +9,13 @@ variance a layer explains beyond the others.
 
 Notes
 -----
-Choosing the layer before testing it is optimistic: the test at the chosen layer ignores
-that the best of ``n_layers`` group means was picked, so a null grayordinate's p-value is
-up to ``n_layers`` times too small (the union bound; less when layers are correlated, as
-neighbouring layers are). On a simulated null with 6 subjects and 4 independent layers,
-18% of grayordinates have p < 0.05 at the chosen layer against 5% at a fixed one. How
-much it matters depends on the rest of the map:
-
-- on pure noise BH-FDR needs p-values near ``q / V`` and almost nothing survives (0.02%
-  of 3,000 grayordinates on average over 10 seeds, 0.01% at a fixed layer; the test
-  suite checks it stays below ``q``);
-- where many grayordinates carry signal the BH threshold relaxes and null grayordinates
-  pass it up to ``n_layers`` times as often: with 2,000 of 5,000 grayordinates planted,
-  the false discovery proportion was 13% at ``q = 0.05`` (4 layers, 6 subjects).
-  Running with ``q / n_layers`` brought it back to 3-5%, at a cost in power.
+Choosing the layer before testing it would be optimistic (a null grayordinate's best of
+``n_layers`` layers passes a test at the chosen layer up to ``n_layers`` times too often;
+with 2,000 of 5,000 grayordinates planted the false discovery proportion was 13% at
+``q = 0.05``). The test is therefore the max-statistic sign-flip test: the statistic of a
+grayordinate is its largest t over layers, and each sign pattern flips a subject's z in
+every layer at once, so the null is that of the best layer
+(:func:`vlmbrain.stats.sign_flip_test` with a layer axis).
 
 The *layer* chosen among layers of similar r is itself noisy: read neighbouring layers
 as one.
@@ -55,7 +48,7 @@ DEPTH_CMAP = "viridis"
 TABLE_COLUMNS = ["model", "stream", "network", "layer", "n_grayordinates", "fraction"]
 
 
-def preferred_layer(r, q=0.05, n_flips=10000, seed=0, max_cells=20_000_000):
+def preferred_layer(r, q=0.05, n_flips=10000, seed=0):
     """Each grayordinate's preferred layer: best group-mean z, kept where significant.
 
     Parameters
@@ -70,11 +63,6 @@ def preferred_layer(r, q=0.05, n_flips=10000, seed=0, max_cells=20_000_000):
         fewer).
     seed : int
         Seed of the random sign patterns.
-    max_cells : int
-        Bound on ``patterns x grayordinates`` per call of the sign-flip test: beyond it
-        the grayordinates are tested in interleaved chunks (every k-th grayordinate, so
-        that each chunk's pooled null spans the whole brain), which keeps memory at a few
-        hundred MB with 10,000 patterns on 91,282 grayordinates.
 
     Returns
     -------
@@ -83,12 +71,8 @@ def preferred_layer(r, q=0.05, n_flips=10000, seed=0, max_cells=20_000_000):
         -1 where it is not significant; ``best`` (V, int16): the layer of highest group
         mean z whether significant or not (-1 where no subject has data); ``mean_r`` (V,
         float32): ``tanh`` of the group mean z at ``best``; ``p`` and ``q`` (V, float64):
-        one-sided sign-flip p of the subjects' z at ``best`` and its BH q-value (NaN where
-        untestable).
-
-    Notes
-    -----
-    Picking the best layer before testing it is optimistic; see the module notes.
+        one-sided max-statistic sign-flip p of the best layer (see the module notes) and
+        its BH q-value (NaN where untestable).
     """
     r = np.asarray(r)
     if r.ndim != 3:
@@ -108,8 +92,7 @@ def preferred_layer(r, q=0.05, n_flips=10000, seed=0, max_cells=20_000_000):
     has = np.isfinite(mean_z).any(axis=0)
     best = np.where(np.isfinite(mean_z), mean_z, -np.inf).argmax(axis=0)
     columns = np.arange(n_vox)
-    z_best = z[best, :, columns].T  # n_subjects x V
-    p = _sign_flip_p(z_best, n_flips, seed, max_cells)
+    _, p = sign_flip_test(np.swapaxes(z, 0, 1), n_flips=n_flips, seed=seed)
     q_values, significant = fdr_mask(p, q, axis=None)
     significant &= has
     return {
@@ -119,17 +102,6 @@ def preferred_layer(r, q=0.05, n_flips=10000, seed=0, max_cells=20_000_000):
         "p": p,
         "q": q_values,
     }
-
-
-def _sign_flip_p(values, n_flips, seed, max_cells):
-    """One-sided sign-flip p per column, in interleaved column chunks of bounded size."""
-    n_subjects, n_vox = values.shape
-    n_patterns = 2**n_subjects if n_subjects < 40 and 2**n_subjects <= n_flips else n_flips
-    n_chunks = max(1, int(np.ceil(n_vox * n_patterns / max_cells)))
-    p = np.full(n_vox, np.nan)
-    for k in range(n_chunks):
-        _, p[k::n_chunks] = sign_flip_test(values[:, k::n_chunks], n_flips=n_flips, seed=seed)
-    return p
 
 
 def layer_distribution(layer, names, masks, n_layers):

@@ -132,7 +132,8 @@ def sign_patterns(n, n_flips=10000, seed=0):
     return np.vstack([np.ones((1, n)), random])
 
 
-def sign_flip_test(values, n_flips=10000, seed=0, pooled=True, max_null=2_000_000):
+def sign_flip_test(values, n_flips=10000, seed=0, pooled=True, max_null=2_000_000,
+                   max_cells=20_000_000):
     """One-sided sign-flip permutation test of ``mean > 0`` per column, on the t statistic.
 
     Valid for values that sit near zero and are skewed (held-out R^2 gains, say): it
@@ -142,57 +143,76 @@ def sign_flip_test(values, n_flips=10000, seed=0, pooled=True, max_null=2_000_00
 
     Parameters
     ----------
-    values : ndarray (n_subjects, V)
+    values : ndarray (n_subjects, V) or (n_subjects, L, V)
         One value per subject and target; NaN marks a subject without data there (its
-        value is left out of that column).
+        value is left out of that column). With three axes the statistic of a target is
+        the largest t over the L candidates (layers, say) and each sign pattern flips a
+        subject's values in all of them: the test of the best candidate that accounts
+        for its selection (max-statistic).
     n_flips : int
         Sign patterns: all ``2**n`` when that is at most ``n_flips``, else random.
     seed : int
-        Seed of the random patterns.
+        Seed of the random patterns and of the null's subsample.
     pooled : bool
         Compare each column's t with the flipped t of all columns (a pooled null, as
         fine-grained as ``V x patterns``; needed with few subjects, where one column's
         ``2**n`` patterns cannot reach FDR thresholds). False: with the column's own
         flips only, ``p >= 1 / n_patterns``.
     max_null : int
-        Pooled null at most this size (a seeded subsample of it beyond).
+        Pooled null at most about this size (a seeded subsample of it beyond).
+    max_cells : int
+        Flipped statistics computed at once (patterns x L x V), which bounds memory.
 
     Returns
     -------
     t : ndarray (V,)
-        One-sample t; NaN where fewer than 2 subjects have data or the values do not vary.
+        One-sample t (the largest over L); NaN where fewer than 2 subjects have data or
+        the values do not vary.
     p : ndarray (V,)
         One-sided p-value of ``t``; NaN where ``t`` is.
     """
     X = np.asarray(values, np.float64)
-    if X.ndim != 2:
-        raise ValueError(f"values must be n_subjects x V, got shape {X.shape}")
+    if X.ndim == 2:
+        X = X[:, None, :]
+    if X.ndim != 3:
+        raise ValueError(f"values must be n_subjects x V or n_subjects x L x V, got shape {X.shape}")
     ok = np.isfinite(X)
-    n = ok.sum(0)
+    n = ok.sum(0)  # L x V
     X0 = np.where(ok, X, 0.0)
-    signs = sign_patterns(X.shape[0], n_flips, seed)
     sumsq = (X0 * X0).sum(0)
+    signs = sign_patterns(X.shape[0], n_flips, seed)
 
-    def t_of(sums):
+    def t_of(sums):  # sums: (..., L, V) -> largest t over L, (..., V)
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = sums / n
             var = (sumsq - n * mean * mean) / (n - 1)
             t = mean / np.sqrt(np.maximum(var, 0.0) / n)
-        return np.where((n >= 2) & (var > 1e-12 * sumsq / np.maximum(n, 1)), t, np.nan)
+        t = np.where((n >= 2) & (var > 1e-12 * sumsq / np.maximum(n, 1)), t, np.nan)
+        return np.fmax.reduce(t, axis=-2)
 
     t_obs = t_of(X0.sum(0))
-    flipped = t_of(signs @ X0)  # n_patterns x V (the identity row is t_obs)
-    p = np.full(t_obs.shape, np.nan)
     valid = np.isfinite(t_obs)
+    p = np.full(t_obs.shape, np.nan)
+    n_null = (signs.shape[0] - 1) * int(valid.sum())
+    keep = min(1.0, max_null / max(n_null, 1))
+    rng = np.random.default_rng(seed)
+    count = np.zeros(t_obs.shape)
+    null = []
+    step = max(1, int(max_cells) // max(1, X.shape[1] * X.shape[2]))
+    for start in range(0, signs.shape[0], step):
+        flipped = t_of(np.tensordot(signs[start : start + step], X0, axes=(1, 0)))
+        if not pooled:
+            count += (np.nan_to_num(flipped, nan=-np.inf) >= t_obs[None, :]).sum(0)
+            continue
+        block = flipped[(1 if start == 0 else 0):, valid].ravel()  # the identity is not null
+        block = block[np.isfinite(block)]
+        if keep < 1.0:
+            block = block[rng.random(block.size) < keep]
+        null.append(block)
     if not pooled:
-        count = (np.nan_to_num(flipped, nan=-np.inf) >= t_obs[None, :]).sum(0)
         p[valid] = count[valid] / signs.shape[0]
         return t_obs, p
-    null = flipped[1:, valid].ravel()
-    null = null[np.isfinite(null)]
-    if null.size > max_null:
-        null = np.random.default_rng(seed).choice(null, max_null, replace=False)
-    null.sort()
+    null = np.sort(np.concatenate(null)) if null else np.empty(0)
     exceed = null.size - np.searchsorted(null, t_obs[valid], side="left")
     p[valid] = (1.0 + exceed) / (1.0 + null.size)
     return t_obs, p

@@ -22,6 +22,7 @@ include: "workflow/rules/group.smk"
 include: "workflow/rules/neurons.smk"
 include: "workflow/rules/findings.smk"
 include: "workflow/rules/attribution.smk"
+include: "workflow/rules/depth.smk"
 
 
 rule all:
@@ -30,3 +31,4 @@ rule all:
         REPORT_TARGETS,
         NEURON_TARGETS,
         ATTRIBUTION_TARGETS,
+        DEPTH_TARGETS,

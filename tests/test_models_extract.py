@@ -7,7 +7,9 @@ import pytest
 from vlmbrain.io import read_tsv
 from vlmbrain.models.extract import extract_activations, run_extraction
 from vlmbrain.models.files import load_activations, load_layer
-from vlmbrain.models.registry import TINY_MODELS, build_model
+from vlmbrain.models.registry import build_model
+
+from tiny import TINY_MODELS
 
 
 def _table(captions):

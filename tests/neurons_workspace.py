@@ -1,7 +1,7 @@
 """A small, complete input folder for the neurons rules, and a way to run them.
 
-Used by ``bench/neurons/memory.py`` (mid-size, job peak memory) and by the workflow test
-(``tests/test_neurons_workflow.py``, tiny). It writes real CIFTI-2 BOLD files (91,282
+Used by the workflow test (``tests/test_neurons_workflow.py``, tiny) and by
+``bench/neurons/memory.py`` (mid-size, job peak memory). It writes real CIFTI-2 BOLD files (91,282
 grayordinates), stimulus tables, an activations manifest, regressors, atoms, networks and
 a ground truth with one planted coupling (``image`` layer 1 -> vision, positive), then runs
 the repository's ``common.smk`` + ``neurons.smk`` with Snakemake.

@@ -1,6 +1,6 @@
 """Rule recovery: planted against found couplings (simulation only)."""
 
-from vlmbrain.findings import figures
+from vlmbrain.findings import line_figures
 from vlmbrain.findings.pipeline import make_recovery
 from vlmbrain.io import read_tsv, setup_logging
 from vlmbrain.report.provenance import write_recovery_page
@@ -15,4 +15,4 @@ make_recovery(
 )
 recovery = read_tsv(snakemake.output.table)
 write_recovery_page(snakemake.output.page, recovery)
-figures.save_figure(figures.recovery_figure(recovery), snakemake.output.figure)
+line_figures.save_figure(line_figures.recovery_figure(recovery), snakemake.output.figure)

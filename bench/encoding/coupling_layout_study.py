@@ -34,7 +34,7 @@ from vlmbrain.encoding.glm import ar1_glm, add_intercept
 from vlmbrain.encoding.group import group_maps
 from vlmbrain.fmri.bold import zscore
 from vlmbrain.findings.recovery import recovery_summary, recovery_table
-from vlmbrain.networks.overlap import layer_overlap_table
+from vlmbrain.networks.enrichment import layer_overlap_table
 from vlmbrain.networks.templates import load_networks
 from vlmbrain.simulation.truth import coupling_likeness, plant
 from vlmbrain.simulation.bold import simulate_bold

@@ -15,7 +15,7 @@ from vlmbrain.encoding.temporal import regressor_pipeline, run_slices, kept_rows
 from vlmbrain.encoding.sdl import learn_atoms
 from vlmbrain.encoding.glm import ar1_glm, add_intercept
 from vlmbrain.encoding.group import group_maps
-from vlmbrain.networks.overlap import layer_overlap_table
+from vlmbrain.networks.enrichment import layer_overlap_table
 from vlmbrain.networks.templates import load_networks
 from vlmbrain.simulation.truth import plant
 from vlmbrain.simulation.bold import simulate_bold

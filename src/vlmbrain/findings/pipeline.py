@@ -6,10 +6,10 @@ import logging
 import numpy as np
 from tqdm.auto import tqdm
 
-from vlmbrain.findings import brainmaps, figures
+from vlmbrain.findings import brainmaps, line_figures
 from vlmbrain.findings.inputs import layer_file, layer_index
 from vlmbrain.models.files import load_activations
-from vlmbrain.findings.overlap import network_overlap_table
+from vlmbrain.findings.network_overlap import network_overlap_table
 from vlmbrain.findings.recovery import recovery_table
 from vlmbrain.findings.tables import (
     architecture,
@@ -126,17 +126,17 @@ def make_figures(activation_dirs, tables, outputs, recovery_tsv=None):
     index = load_index(activation_dirs)
     t = {key: read_tsv(path) for key, path in tables.items()}
     made = {
-        "prediction": lambda: figures.prediction_figure(t["prediction"], index),
-        "redundancy": lambda: figures.redundancy_figure(t["redundancy"], index),
-        "polarity": lambda: figures.polarity_figure(t["polarity"], t["polarity_trend"], index),
-        "architecture": lambda: figures.architecture_figure(
+        "prediction": lambda: line_figures.prediction_figure(t["prediction"], index),
+        "redundancy": lambda: line_figures.redundancy_figure(t["redundancy"], index),
+        "polarity": lambda: line_figures.polarity_figure(t["polarity"], t["polarity_trend"], index),
+        "architecture": lambda: line_figures.architecture_figure(
             t["architecture"], t["prediction"], index
         ),
     }
     if recovery_tsv:
-        made["recovery"] = lambda: figures.recovery_figure(read_tsv(recovery_tsv))
+        made["recovery"] = lambda: line_figures.recovery_figure(read_tsv(recovery_tsv))
     for key, make in tqdm(made.items(), desc="figures"):
-        figures.save_figure(make(), outputs[key])
+        line_figures.save_figure(make(), outputs[key])
 
 
 def make_model_brain_maps(model, group_root, overlap_tsv, networks_dlabel, atoms_png,
@@ -184,7 +184,7 @@ def make_model_brain_maps(model, group_root, overlap_tsv, networks_dlabel, atoms
         suptitle=f"{model}: representative atoms (group t at activated (red) and "
         "deactivated (blue) grayordinates)",
     )
-    figures.save_figure(fig, atoms_png, dpi=80)
+    line_figures.save_figure(fig, atoms_png, dpi=80)
 
     rows = []
     layers = overlap.groupby(["stream", "layer"])["drives"].sum()
@@ -205,7 +205,7 @@ def make_model_brain_maps(model, group_root, overlap_tsv, networks_dlabel, atoms
         rows, bm_axis, kind="stat", cmap="YlOrRd", threshold=0.5, vmin=0,
         suptitle=f"{model}: redundancy map (number of atoms with a significant grayordinate)",
     )
-    figures.save_figure(fig, redundancy_png, dpi=80)
+    line_figures.save_figure(fig, redundancy_png, dpi=80)
 
 
 def make_network_map(networks_npz, networks_dlabel, output):
@@ -218,7 +218,7 @@ def make_network_map(networks_npz, networks_dlabel, output):
             f"{len(bm_axis)}; rerun the networks rule"
         )
     colours = brainmaps.label_colours(networks_dlabel, names)
-    figures.save_figure(
+    line_figures.save_figure(
         brainmaps.network_figure(list(names), masks, bm_axis, colours), output, dpi=90
     )
 

@@ -323,7 +323,7 @@ def catalogue_job(
     """Write the catalogue, network summary, figure, HTML table (and planted enrichment)."""
     from vlmbrain.io import atomic_path, write_tsv
     from vlmbrain.networks.templates import load_networks
-    from vlmbrain.neurons.figures import catalogue_figure
+    from vlmbrain.neurons.catalogue_figure import catalogue_figure
 
     network_names, _ = load_networks(networks_npz)
     cat = build_catalogue(

@@ -8,7 +8,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from vlmbrain.findings.inputs import layer_file, load_group_layer
-from vlmbrain.networks.overlap import layer_overlap_table
+from vlmbrain.networks.enrichment import layer_overlap_table
 
 log = logging.getLogger("vlmbrain")
 
@@ -43,7 +43,7 @@ def network_overlap_table(index, group_root, names, masks, q=0.05):
         Network masks.
     q : float
         FDR level of ``drives`` (Benjamini-Hochberg over atoms x networks x signs of a
-        layer, as in :func:`vlmbrain.networks.overlap.layer_overlap_table`).
+        layer, as in :func:`vlmbrain.networks.enrichment.layer_overlap_table`).
 
     Returns
     -------

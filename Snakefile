@@ -26,5 +26,4 @@ include: "workflow/rules/findings.smk"
 rule all:
     default_target: True
     input:
-        REPORT_TARGETS,
-        NEURON_TARGETS,
+        final_outputs(),

@@ -4,7 +4,7 @@ Used by the workflow test (``tests/test_neurons_workflow.py``, tiny) and by
 ``bench/neurons/memory.py`` (mid-size, job peak memory). It writes real CIFTI-2 BOLD files (91,282
 grayordinates), stimulus tables, an activations manifest, regressors, atoms, networks and
 a ground truth with one planted coupling (``image`` layer 1 -> vision, positive), then runs
-the repository's ``common.smk`` + ``neurons.smk`` with Snakemake.
+the repository's ``common.smk`` + ``neurons.smk`` with a Snakefile of its own.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ include: "workflow/rules/neurons.smk"
 
 rule all:
     input:
-        NEURON_TARGETS,
+        final_outputs(stages=["neurons"]),
 """
 
 

@@ -26,9 +26,9 @@ import sys, json
 import numpy as np, pandas as pd, yaml
 from snakemake.utils import update_config
 from vlmbrain.config import runs
-from vlmbrain.encoding.atoms import read_timing
+from vlmbrain.stimuli.table import kept_rows, read_timing
 from vlmbrain.models.files import load_activations, load_layer
-from vlmbrain.encoding.temporal import regressor_pipeline, run_slices, kept_rows
+from vlmbrain.encoding.temporal import regressor_pipeline, run_slices
 from vlmbrain.encoding.sdl import learn_atoms
 from vlmbrain.encoding.glm import ar1_glm, add_intercept
 from vlmbrain.encoding.group import group_maps

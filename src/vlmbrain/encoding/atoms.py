@@ -10,10 +10,10 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from vlmbrain.encoding.sdl import atoms_per_tr_warning, learn_atoms
-from vlmbrain.encoding.temporal import kept_rows, regressor_pipeline, timing
+from vlmbrain.encoding.temporal import regressor_pipeline
 from vlmbrain.models.files import load_activations, load_layer
 from vlmbrain.io import atomic_path, layer_name, save_npy, save_npz, write_tsv
-from vlmbrain.stimuli.table import read_stimulus_table
+from vlmbrain.stimuli.table import kept_rows, read_timing
 
 log = logging.getLogger("vlmbrain")
 
@@ -24,11 +24,6 @@ def layer_files(root, suffix=".npz"):
     for path in sorted(Path(root).glob(f"*/layer-*{suffix}")):
         out.append((path.parent.name, int(path.name[len("layer-") : -len(suffix)]), path))
     return out
-
-
-def read_timing(table_paths):
-    """Row labels (``run, tr, movie, validation``) of all runs from stimulus table paths."""
-    return timing([read_stimulus_table(p) for p in table_paths])
 
 
 def build_atoms(model, activations_dir, table_paths, regressors_dir, atoms_dir, tr, temporal, sdl):

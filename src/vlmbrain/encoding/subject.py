@@ -7,13 +7,13 @@ import logging
 import numpy as np
 from tqdm.auto import tqdm
 
-from vlmbrain.encoding.atoms import layer_files, read_timing
+from vlmbrain.encoding.atoms import layer_files
 from vlmbrain.encoding.glm import add_intercept, ar1_glm
 from vlmbrain.encoding.noise import noise_ceiling
 from vlmbrain.encoding.ridge import ridge_loro
-from vlmbrain.encoding.temporal import kept_rows
 from vlmbrain.fmri.bold import load_subject_bold
 from vlmbrain.io import atomic_path, layer_name, save_npy, save_npz
+from vlmbrain.stimuli.table import kept_rows, read_timing
 
 log = logging.getLogger("vlmbrain")
 

@@ -1,4 +1,4 @@
-"""Simulated BOLD with planted couplings (METHOD 8): CIFTI dtseries per subject and run."""
+"""Simulated BOLD with planted couplings: CIFTI dtseries per subject and run."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import logging
 import numpy as np
 from scipy import signal
 
-from vlmbrain.encoding.atoms import read_timing
 from vlmbrain.models.files import load_layer
 from vlmbrain.encoding.temporal import convolved_series, run_slices
 from vlmbrain.fmri.cifti import template_brain_models, write_dtseries
 from vlmbrain.io import read_tsv
+from vlmbrain.stimuli.table import read_timing
 
 log = logging.getLogger("vlmbrain")
 

@@ -1,6 +1,6 @@
 """The four findings as tables, one row per (model, stream, layer, network).
 
-Definitions (METHOD.md section 7; columns documented in ``docs/outputs.md``):
+Definitions (columns documented in ``docs/outputs.md``):
 
 - An atom *drives* a network with a sign when its activated (sign +1) or deactivated
   (sign -1) group map is enriched in the network (``network_overlap.tsv``, ``drives``).

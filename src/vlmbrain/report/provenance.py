@@ -87,7 +87,7 @@ def write_provenance(path, activation_dirs, config, subjects, runs, ground_truth
     )
     source = (
         "<p><b>Simulated data</b>: a synthetic movie and planted BOLD in the real "
-        "91,282-grayordinate space (METHOD.md section 8). Nothing here is a result about "
+        "91,282-grayordinate space. Nothing here is a result about "
         "the human brain.</p>"
         if simulated
         else f"<p><b>Real data</b> ({html.escape(str(data.get('source')))}).</p>"

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
+
+from vlmbrain.encoding.temporal import run_slices
+from vlmbrain.fmri.cifti import template_brain_models, write_dtseries
+from vlmbrain.io import read_tsv
 from vlmbrain.models.files import load_activations, load_layer
 from vlmbrain.networks.templates import load_networks
-from vlmbrain.simulation.bold import simulate_subject
+from vlmbrain.simulation.bold import simulate_bold as simulate
 from vlmbrain.simulation.truth import check_couplings, coupling_likeness, plant, write_ground_truth
-from vlmbrain.stimuli.table import read_stimulus_tables
+from vlmbrain.stimuli.table import read_stimulus_tables, read_timing
 
 log = logging.getLogger("vlmbrain")
 
@@ -80,7 +85,16 @@ def simulate_bold(*, tsv, npz, tables, activations, bold, models, subject_index,
         "noise": {"sigma": sigma, "ar1": ar1, "drift": drift,
                   "subject_variability": subject_variability},
     }
-    simulate_subject(
-        subject_index, list(bold), list(tables), tsv, npz,
-        dict(zip(models, activations, strict=True)), simulation, tr=tr, hrf=hrf,
-    )
+    folders = dict(zip(models, activations, strict=True))
+    rows = read_timing(list(tables))
+    truth = read_tsv(tsv, dtype={"model": str, "stream": str, "network": str, "ans": str})
+    with np.load(npz) as data:
+        arrays = {k: data[k] for k in ("masks", "weights", "ans")}
+    bm = template_brain_models()
+
+    def get_layer(model, stream, layer):
+        return load_layer(folders[model], stream, layer)
+
+    Y = simulate(subject_index, rows, truth, arrays, get_layer, simulation, len(bm), tr, hrf)
+    for path, sl in zip(list(bold), run_slices(rows["run"].to_numpy()), strict=True):
+        write_dtseries(path, Y[sl], tr, bm)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 PLANTED = [1, 6]
 MAPPING = {"vision": ["Visual1", "Visual2"], "language": ["Language"], "default": ["Default"]}
 

@@ -1,16 +1,13 @@
 """The jobs of the stimuli rules: one function per rule, named for it.
 
 Each takes the rule's declared inputs and outputs as paths and its params as keyword
-arguments, and calls the library below it (``movie``, ``table``, ``captioning``).
+arguments, and calls the library below it (``movie``, ``table``, ``captioning``), imported
+inside the job so that each rule's environment needs only its own stage's packages.
 """
 
 from __future__ import annotations
 
 import logging
-
-from vlmbrain.stimuli.captioning import caption_run
-from vlmbrain.stimuli.movie import write_movie
-from vlmbrain.stimuli.table import write_stimulus_tables
 
 log = logging.getLogger("vlmbrain")
 
@@ -33,6 +30,8 @@ def synthetic_movie(*, videos, captions, segments, movie, tr, video_template,
     video_template, captions_template : str
         Path templates with ``{run}`` (``data.video``, ``data.captions``).
     """
+    from vlmbrain.stimuli.movie import write_movie
+
     plans = write_movie(
         movie,
         tr=tr,
@@ -62,6 +61,8 @@ def stimulus_tables(*, frames, captions, segments, tables, runs, tr, frames_dir)
     frames_dir : bool
         Whether ``frames`` are folders of images.
     """
+    from vlmbrain.stimuli.table import write_stimulus_tables
+
     write_stimulus_tables(
         runs=runs,
         tr=tr,
@@ -91,6 +92,8 @@ def captions(*, frames, captions, model, interval, max_new_tokens, batch_size, t
     cache_dir, offline
         ``extraction.cache_dir``, ``extraction.offline``.
     """
+    from vlmbrain.stimuli.captioning import caption_run
+
     caption_run(
         captions,
         model,

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CORES ?= all
 CONFIG ?= config/config.yaml
 
-.PHONY: run test report dry-run clean-results
+.PHONY: run test dry-run
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -23,5 +23,6 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q
 
+## dry-run: list the jobs a run would do on $(CONFIG)
 dry-run: $(STAMP)
 	$(VENV)/bin/snakemake -n --configfile $(CONFIG)

@@ -28,7 +28,4 @@ include: "workflow/rules/depth.smk"
 rule all:
     default_target: True
     input:
-        REPORT_TARGETS,
-        NEURON_TARGETS,
-        ATTRIBUTION_TARGETS,
-        DEPTH_TARGETS,
+        final_outputs(),

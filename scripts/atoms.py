@@ -1,16 +1,13 @@
-"""Entry point of rule atoms: regressors and sparse dictionary atoms of one model."""
+"""Rule atoms: calls ``vlmbrain.encoding.jobs.atoms`` with the rule's files and params."""
 
-from vlmbrain.encoding.atoms import build_atoms
+from vlmbrain.encoding.jobs import atoms
 from vlmbrain.io import setup_logging
 
+snakemake = globals()["snakemake"]
 setup_logging(snakemake.log[0])
-build_atoms(
-    snakemake.wildcards.model,
-    snakemake.input.activations,
-    list(snakemake.input.tables),
-    snakemake.output.regressors,
-    snakemake.output.atoms,
-    tr=snakemake.params.tr,
-    temporal=snakemake.params.temporal,
-    sdl=snakemake.params.sdl,
+atoms(
+    model=snakemake.wildcards.model,
+    **dict(snakemake.input.items()),
+    **dict(snakemake.output.items()),
+    **dict(snakemake.params.items()),
 )

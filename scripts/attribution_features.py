@@ -1,16 +1,12 @@
-"""Entry point of rule attribution_features."""
+"""Rule attribution_features: calls ``vlmbrain.attribution.jobs.attribution_features`` with the rule's files and params."""
 
 from vlmbrain.attribution.jobs import attribution_features
 from vlmbrain.io import setup_logging
 
+snakemake = globals()["snakemake"]
 setup_logging(snakemake.log[0])
 attribution_features(
-    list(snakemake.input.regressors),
-    list(snakemake.params.models),
-    snakemake.output.features,
-    snakemake.output.table,
-    n_components=snakemake.params.n_components,
-    reference_per_layer=snakemake.params.reference_per_layer,
-    reference_components_=snakemake.params.reference_components,
-    references=dict(snakemake.params.references),
+    **dict(snakemake.input.items()),
+    **dict(snakemake.output.items()),
+    **dict(snakemake.params.items()),
 )

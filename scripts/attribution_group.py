@@ -1,20 +1,13 @@
-"""Entry point of rule attribution_group."""
+"""Rule attribution_group: calls ``vlmbrain.attribution.jobs.attribution_group`` with the rule's files and params."""
 
 from vlmbrain.attribution.jobs import attribution_group
 from vlmbrain.io import setup_logging
 
+snakemake = globals()["snakemake"]
 setup_logging(snakemake.log[0])
 attribution_group(
-    list(snakemake.input.subjects),
-    snakemake.input.networks,
-    snakemake.input.geometry,
-    snakemake.output.maps,
-    snakemake.output.cells,
-    snakemake.output.dscalar,
+    **dict(snakemake.input.items()),
+    **dict(snakemake.output.items()),
+    **dict(snakemake.params.items()),
     model=snakemake.wildcards.model,
-    against=dict(snakemake.params.against),
-    mask=snakemake.params.mask,
-    q=snakemake.params.q,
-    n_flips=snakemake.params.n_flips,
-    seed=snakemake.params.seed,
 )

@@ -1,12 +1,12 @@
-"""Entry point of rule attribution_tables."""
+"""Rule attribution_tables: calls ``vlmbrain.attribution.jobs.attribution_tables`` with the rule's files and params."""
 
 from vlmbrain.attribution.jobs import attribution_tables
 from vlmbrain.io import setup_logging
 
+snakemake = globals()["snakemake"]
 setup_logging(snakemake.log[0])
 attribution_tables(
-    list(snakemake.input.cells),
-    snakemake.output.table,
-    snakemake.output.architecture,
-    q=snakemake.params.q,
+    **dict(snakemake.input.items()),
+    **dict(snakemake.output.items()),
+    **dict(snakemake.params.items()),
 )

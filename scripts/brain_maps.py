@@ -1,16 +1,13 @@
-"""Rule brain_maps: representative atoms and the redundancy map of one model."""
+"""Rule brain_maps: calls ``vlmbrain.findings.jobs.brain_maps`` with the rule's files and params."""
 
-from pathlib import Path
-
-from vlmbrain.findings.pipeline import make_model_brain_maps
+from vlmbrain.findings.jobs import brain_maps
 from vlmbrain.io import setup_logging
 
+snakemake = globals()["snakemake"]
 setup_logging(snakemake.log[0])
-make_model_brain_maps(
-    snakemake.wildcards.model,
-    Path(snakemake.input.group).parent,
-    snakemake.input.overlap,
-    snakemake.input.dlabel,
-    snakemake.output.atoms,
-    snakemake.output.redundancy,
+brain_maps(
+    model=snakemake.wildcards.model,
+    **dict(snakemake.input.items()),
+    **dict(snakemake.output.items()),
+    **dict(snakemake.params.items()),
 )

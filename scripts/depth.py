@@ -1,18 +1,13 @@
-"""Entry point of rule depth."""
+"""Rule depth: calls ``vlmbrain.findings.jobs.depth`` with the rule's files and params."""
 
-from vlmbrain.findings.depth import depth
+from vlmbrain.findings.jobs import depth
 from vlmbrain.io import setup_logging
 
+snakemake = globals()["snakemake"]
 setup_logging(snakemake.log[0])
 depth(
-    list(snakemake.input.encoding),
-    snakemake.input.networks,
-    snakemake.input.dlabel,
-    snakemake.output.dlabel,
-    snakemake.output.figure,
-    snakemake.output.table,
+    **dict(snakemake.input.items()),
+    **dict(snakemake.output.items()),
+    **dict(snakemake.params.items()),
     model=snakemake.wildcards.model,
-    q=snakemake.params.q,
-    n_flips=snakemake.params.n_flips,
-    seed=snakemake.params.seed,
 )

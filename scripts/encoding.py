@@ -1,16 +1,12 @@
-"""Entry point of rule encoding: AR(1) GLM and ridge prediction of one subject x model."""
+"""Rule encoding: calls ``vlmbrain.encoding.jobs.encoding`` with the rule's files and params."""
 
-from vlmbrain.encoding.subject import encode_subject
+from vlmbrain.encoding.jobs import encoding
 from vlmbrain.io import setup_logging
 
+snakemake = globals()["snakemake"]
 setup_logging(snakemake.log[0])
-encode_subject(
-    list(snakemake.input.bold),
-    list(snakemake.input.tables),
-    snakemake.input.atoms,
-    snakemake.output[0],
-    tr=snakemake.params.tr,
-    temporal=snakemake.params.temporal,
-    encoding=snakemake.params.encoding,
-    mask=snakemake.params.mask,
+encoding(
+    **dict(snakemake.input.items()),
+    **dict(snakemake.output.items()),
+    **dict(snakemake.params.items()),
 )

@@ -1,11 +1,12 @@
-"""Rule findings_figures: one figure per finding across layers, streams and models."""
+"""Rule findings_figures: calls ``vlmbrain.findings.jobs.findings_figures`` with the rule's files and params."""
 
-from vlmbrain.findings.pipeline import make_figures
+from vlmbrain.findings.jobs import findings_figures
 from vlmbrain.io import setup_logging
 
+snakemake = globals()["snakemake"]
 setup_logging(snakemake.log[0])
-make_figures(
-    dict(zip(snakemake.params.models, snakemake.input.activations)),
-    {k: snakemake.input[k] for k in snakemake.params.tables},
-    {k: snakemake.output[k] for k in snakemake.params.figures},
+findings_figures(
+    **dict(snakemake.input.items()),
+    **{f"{key}_figure": path for key, path in snakemake.output.items()},
+    **dict(snakemake.params.items()),
 )

@@ -1,14 +1,12 @@
-"""Entry point of rule group: group t maps, FDR and activated/deactivated masks of one model."""
+"""Rule group: calls ``vlmbrain.encoding.jobs.group`` with the rule's files and params."""
 
-from vlmbrain.encoding.group import group_model
-from vlmbrain.fmri.bold import brain_models_of
+from vlmbrain.encoding.jobs import group
 from vlmbrain.io import setup_logging
 
+snakemake = globals()["snakemake"]
 setup_logging(snakemake.log[0])
-group_model(
-    list(snakemake.input.encoding),
-    snakemake.output[0],
-    q=snakemake.params.q,
-    atom_maps=snakemake.params.atom_maps,
-    bm_axis=brain_models_of(snakemake.input.geometry, snakemake.params.mask),
+group(
+    **dict(snakemake.input.items()),
+    **dict(snakemake.output.items()),
+    **dict(snakemake.params.items()),
 )

@@ -1,7 +1,12 @@
-"""Rule network_map: the network template on the inflated surfaces."""
+"""Rule network_map: calls ``vlmbrain.findings.jobs.network_map`` with the rule's files and params."""
 
-from vlmbrain.findings.pipeline import make_network_map
+from vlmbrain.findings.jobs import network_map
 from vlmbrain.io import setup_logging
 
+snakemake = globals()["snakemake"]
 setup_logging(snakemake.log[0])
-make_network_map(snakemake.input.npz, snakemake.input.dlabel, snakemake.output.figure)
+network_map(
+    **dict(snakemake.input.items()),
+    **dict(snakemake.output.items()),
+    **dict(snakemake.params.items()),
+)

@@ -1,15 +1,12 @@
-"""Rule network_overlap: every atom map against every network, all layers."""
+"""Rule network_overlap: calls ``vlmbrain.findings.jobs.network_overlap`` with the rule's files and params."""
 
-from pathlib import Path
-
-from vlmbrain.findings.pipeline import make_network_overlap
+from vlmbrain.findings.jobs import network_overlap
 from vlmbrain.io import setup_logging
 
+snakemake = globals()["snakemake"]
 setup_logging(snakemake.log[0])
-make_network_overlap(
-    dict(zip(snakemake.params.models, snakemake.input.activations)),
-    Path(snakemake.input.group[0]).parent,
-    snakemake.input.networks,
-    snakemake.output.table,
-    q=snakemake.params.q,
+network_overlap(
+    **dict(snakemake.input.items()),
+    **dict(snakemake.output.items()),
+    **dict(snakemake.params.items()),
 )

@@ -1,14 +1,12 @@
-"""Entry point of rule networks."""
+"""Rule networks: calls ``vlmbrain.networks.jobs.networks`` with the rule's files and params."""
 
+from vlmbrain.networks.jobs import networks
 from vlmbrain.io import setup_logging
-from vlmbrain.networks.templates import write_networks
 
-log = setup_logging(snakemake.log[0])
-names, masks = write_networks(
-    snakemake.output.npz,
-    snakemake.output.dlabel,
-    template=snakemake.params.template,
-    mapping=snakemake.params.mapping,
+snakemake = globals()["snakemake"]
+setup_logging(snakemake.log[0])
+networks(
+    **dict(snakemake.input.items()),
+    **dict(snakemake.output.items()),
+    **dict(snakemake.params.items()),
 )
-for name, mask in zip(names, masks):
-    log.info("network %s: %d grayordinates", name, mask.sum())

@@ -1,14 +1,12 @@
-"""Entry point of rule neurons_cohort_bold."""
+"""Rule neurons_cohort_bold: calls ``vlmbrain.neurons.jobs.neurons_cohort_bold`` with the rule's files and params."""
 
+from vlmbrain.neurons.jobs import neurons_cohort_bold
 from vlmbrain.io import setup_logging
-from vlmbrain.neurons.jobs import cohort_bold_job
 
+snakemake = globals()["snakemake"]
 setup_logging(snakemake.log[0])
-cohort_bold_job(
-    snakemake.params.bold,
-    list(snakemake.input.tables),
-    tr=snakemake.params.tr,
-    drop_rest=snakemake.params.drop_rest,
-    out_npy=snakemake.output[0],
-    mask=snakemake.params.mask,
+neurons_cohort_bold(
+    **dict(snakemake.input.items()),
+    **dict(snakemake.output.items()),
+    **dict(snakemake.params.items()),
 )

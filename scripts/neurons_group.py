@@ -1,19 +1,13 @@
-"""Entry point of rule neurons_group."""
+"""Rule neurons_group: calls ``vlmbrain.neurons.jobs.neurons_group`` with the rule's files and params."""
 
+from vlmbrain.neurons.jobs import neurons_group
 from vlmbrain.io import setup_logging
-from vlmbrain.neurons.jobs import group_job
 
+snakemake = globals()["snakemake"]
 setup_logging(snakemake.log[0])
-group_job(
-    snakemake.wildcards.model,
-    list(snakemake.input.subjects),
-    list(snakemake.input.parcels),
-    snakemake.params.manifest,
-    snakemake.params.regressors,
-    snakemake.params.parcellation,
-    snakemake.input.networks,
-    snakemake.output.parcels,
-    snakemake.output.ans,
-    snakemake.output.summary,
-    q=snakemake.params.fdr_q,
+neurons_group(
+    model=snakemake.wildcards.model,
+    **dict(snakemake.input.items()),
+    **dict(snakemake.output.items()),
+    **dict(snakemake.params.items()),
 )

@@ -1,15 +1,12 @@
-"""Entry point of rule neurons_parcel_bold."""
+"""Rule neurons_parcel_bold: calls ``vlmbrain.neurons.jobs.neurons_parcel_bold`` with the rule's files and params."""
 
+from vlmbrain.neurons.jobs import neurons_parcel_bold
 from vlmbrain.io import setup_logging
-from vlmbrain.neurons.jobs import parcel_bold_job
 
+snakemake = globals()["snakemake"]
 setup_logging(snakemake.log[0])
-parcel_bold_job(
-    list(snakemake.input.bold),
-    list(snakemake.input.tables),
-    tr=snakemake.params.tr,
-    drop_rest=snakemake.params.drop_rest,
-    parcellation=snakemake.params.parcellation,
-    out_npz=snakemake.output[0],
-    mask=snakemake.params.mask,
+neurons_parcel_bold(
+    **dict(snakemake.input.items()),
+    **dict(snakemake.output.items()),
+    **dict(snakemake.params.items()),
 )

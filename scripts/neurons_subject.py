@@ -1,13 +1,12 @@
-"""Entry point of rule neurons_subject."""
+"""Rule neurons_subject: calls ``vlmbrain.neurons.jobs.neurons_subject`` with the rule's files and params."""
 
+from vlmbrain.neurons.jobs import neurons_subject
 from vlmbrain.io import setup_logging
-from vlmbrain.neurons.jobs import subject_job
 
+snakemake = globals()["snakemake"]
 setup_logging(snakemake.log[0])
-subject_job(
-    snakemake.input.parcels,
-    snakemake.params.manifest,
-    snakemake.params.regressors,
-    snakemake.output[0],
-    ar_bins=snakemake.params.ar_bins,
+neurons_subject(
+    **dict(snakemake.input.items()),
+    **dict(snakemake.output.items()),
+    **dict(snakemake.params.items()),
 )

@@ -1,14 +1,12 @@
-"""Entry point of rule noise_ceiling: one subject's validation-clip noise ceiling."""
+"""Rule noise_ceiling: calls ``vlmbrain.encoding.jobs.noise_ceiling`` with the rule's files and params."""
 
-from vlmbrain.encoding.subject import subject_noise_ceiling
+from vlmbrain.encoding.jobs import noise_ceiling
 from vlmbrain.io import setup_logging
 
+snakemake = globals()["snakemake"]
 setup_logging(snakemake.log[0])
-subject_noise_ceiling(
-    list(snakemake.input.bold),
-    list(snakemake.input.tables),
-    snakemake.output[0],
-    tr=snakemake.params.tr,
-    temporal=snakemake.params.temporal,
-    mask=snakemake.params.mask,
+noise_ceiling(
+    **dict(snakemake.input.items()),
+    **dict(snakemake.output.items()),
+    **dict(snakemake.params.items()),
 )

@@ -1,14 +1,12 @@
-"""Rule provenance: models and weights, data source and the configuration for the report."""
+"""Rule provenance: calls ``vlmbrain.findings.jobs.provenance`` with the rule's files and params."""
 
+from vlmbrain.findings.jobs import provenance
 from vlmbrain.io import setup_logging
-from vlmbrain.report.provenance import write_provenance
 
+snakemake = globals()["snakemake"]
 setup_logging(snakemake.log[0])
-write_provenance(
-    snakemake.output.page,
-    dict(zip(snakemake.params.models, snakemake.input.activations)),
-    snakemake.params.config,
-    snakemake.params.subjects,
-    snakemake.params.runs,
-    ground_truth_tsv=snakemake.input.get("ground_truth"),
+provenance(
+    **dict(snakemake.input.items()),
+    **dict(snakemake.output.items()),
+    **dict(snakemake.params.items()),
 )

@@ -1,18 +1,12 @@
-"""Rule recovery: planted against found couplings (simulation only)."""
+"""Rule recovery: calls ``vlmbrain.findings.jobs.recovery`` with the rule's files and params."""
 
-from vlmbrain.findings import figures
-from vlmbrain.findings.pipeline import make_recovery
-from vlmbrain.io import read_tsv, setup_logging
-from vlmbrain.report.provenance import write_recovery_page
+from vlmbrain.findings.jobs import recovery
+from vlmbrain.io import setup_logging
 
+snakemake = globals()["snakemake"]
 setup_logging(snakemake.log[0])
-make_recovery(
-    dict(zip(snakemake.params.models, snakemake.input.activations)),
-    snakemake.input.networks,
-    snakemake.input.overlap,
-    snakemake.input.ground_truth,
-    snakemake.output.table,
+recovery(
+    **dict(snakemake.input.items()),
+    **dict(snakemake.output.items()),
+    **dict(snakemake.params.items()),
 )
-recovery = read_tsv(snakemake.output.table)
-write_recovery_page(snakemake.output.page, recovery)
-figures.save_figure(figures.recovery_figure(recovery), snakemake.output.figure)

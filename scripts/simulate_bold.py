@@ -1,17 +1,12 @@
-"""Entry point of rule simulate_bold: one subject's simulated CIFTI runs."""
+"""Rule simulate_bold: calls ``vlmbrain.simulation.jobs.simulate_bold`` with the rule's files and params."""
 
+from vlmbrain.simulation.jobs import simulate_bold
 from vlmbrain.io import setup_logging
-from vlmbrain.simulation.bold import simulate_subject
 
+snakemake = globals()["snakemake"]
 setup_logging(snakemake.log[0])
-simulate_subject(
-    snakemake.params.subject_index,
-    list(snakemake.output),
-    list(snakemake.input.tables),
-    snakemake.input.tsv,
-    snakemake.input.npz,
-    snakemake.params.activations,
-    snakemake.params.simulation,
-    tr=snakemake.params.tr,
-    hrf=snakemake.params.hrf,
+simulate_bold(
+    **dict(snakemake.input.items()),
+    **dict(snakemake.output.items()),
+    **dict(snakemake.params.items()),
 )

@@ -1,16 +1,12 @@
-"""Entry point of rule stimulus_tables."""
+"""Rule stimulus_tables: calls ``vlmbrain.stimuli.jobs.stimulus_tables`` with the rule's files and params."""
 
+from vlmbrain.stimuli.jobs import stimulus_tables
 from vlmbrain.io import setup_logging
-from vlmbrain.stimuli.table import write_stimulus_tables
 
-log = setup_logging(snakemake.log[0])
-write_stimulus_tables(
-    runs=snakemake.params.runs,
-    tr=snakemake.params.tr,
-    frames=snakemake.input.frames,
-    frames_are_folders=snakemake.params.frames_dir,
-    captions=snakemake.input.captions,
-    segments=snakemake.input.segments,
-    outputs=snakemake.output.tables,
-    log=log,
+snakemake = globals()["snakemake"]
+setup_logging(snakemake.log[0])
+stimulus_tables(
+    **dict(snakemake.input.items()),
+    **dict(snakemake.output.items()),
+    **dict(snakemake.params.items()),
 )

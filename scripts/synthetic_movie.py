@@ -1,15 +1,12 @@
-"""Entry point of rule synthetic_movie."""
+"""Rule synthetic_movie: calls ``vlmbrain.stimuli.jobs.synthetic_movie`` with the rule's files and params."""
 
+from vlmbrain.stimuli.jobs import synthetic_movie
 from vlmbrain.io import setup_logging
-from vlmbrain.stimuli.movie import write_movie
 
-log = setup_logging(snakemake.log[0])
-movie = write_movie(
-    snakemake.params.simulation,
-    tr=snakemake.params.tr,
-    video_template=snakemake.params.video,
-    captions_template=snakemake.params.captions,
-    segments_path=snakemake.output.segments,
+snakemake = globals()["snakemake"]
+setup_logging(snakemake.log[0])
+synthetic_movie(
+    **dict(snakemake.input.items()),
+    **dict(snakemake.output.items()),
+    **dict(snakemake.params.items()),
 )
-for run, plan in movie.items():
-    log.info("%s: %d TRs, %d captions", run, plan["n_trs"], len(plan["captions"]))

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tiny import TINY
+
 ROOT = Path(__file__).resolve().parents[1]
-TINY = ROOT / "tests/config/tiny.yaml"
 
 
 def snakemake(workdir, *args, check=True):

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vlmbrain.findings.depth import depth, layer_distribution, preferred_layer
+from vlmbrain.findings.depth import layer_distribution, preferred_layer
+from vlmbrain.findings.jobs import depth
 from vlmbrain.fmri.cifti import read_dlabel, write_dlabel
 from vlmbrain.io import read_tsv, save_npz
 from vlmbrain.networks.templates import write_networks
@@ -121,12 +122,12 @@ def encoding(tmp_path_factory):
 
 def test_depth_job(encoding, tmp_path):
     root, dirs, vision, language = encoding
-    out = {"out_dlabel": tmp_path / "depth.dlabel.nii", "out_figure": tmp_path / "depth.png",
-           "out_table": tmp_path / "depth.tsv"}
-    depth(dirs, root / "networks.npz", root / "networks.dlabel.nii", model="clip",
-          n_flips=1000, **out)
+    out = {"preferred": tmp_path / "depth.dlabel.nii", "figure": tmp_path / "depth.png",
+           "table": tmp_path / "depth.tsv"}
+    depth(encoding=dirs, networks=root / "networks.npz", dlabel=root / "networks.dlabel.nii",
+          model="clip", n_flips=1000, **out)
 
-    img = nib.load(out["out_dlabel"])
+    img = nib.load(out["preferred"])
     axis = img.header.get_axis(0)
     assert list(axis.name) == ["clip image", "clip text"]
     image_table = {k: name for k, (name, _) in axis.label[0].items()}
@@ -139,7 +140,7 @@ def test_depth_job(encoding, tmp_path):
     outside = ~(vision | language)
     assert (data[0][outside] == 0).mean() > 0.95
 
-    table = read_tsv(out["out_table"])
+    table = read_tsv(out["table"])
     assert list(table.columns) == ["model", "stream", "network", "layer", "n_grayordinates",
                                    "fraction"]
     row = table[(table["stream"] == "image") & (table["network"] == "vision")].set_index("layer")
@@ -147,11 +148,11 @@ def test_depth_job(encoding, tmp_path):
     assert row.loc[[0, 1, 2, -1], "n_grayordinates"].sum() == vision.sum()
     assert set(table[table["stream"] == "text"]["layer"]) == {-1, 0, 1}
 
-    rgb = np.asarray(Image.open(out["out_figure"]).convert("RGB")).astype(int)
+    rgb = np.asarray(Image.open(out["figure"]).convert("RGB")).astype(int)
     assert rgb.shape[1] > 300 and ((rgb.max(2) - rgb.min(2)) > 60).mean() > 0.002
 
     if shutil.which("wb_command"):
-        info = subprocess.run(["wb_command", "-file-information", str(out["out_dlabel"])],
+        info = subprocess.run(["wb_command", "-file-information", str(out["preferred"])],
                               capture_output=True, text=True)
         assert info.returncode == 0, info.stderr
         assert "clip text" in info.stdout
@@ -163,6 +164,7 @@ def test_depth_refuses_mismatched_subjects(encoding, tmp_path):
     shutil.copytree(dirs[0], odd)
     (odd / "text/layer-01.npz").unlink()
     with pytest.raises(ValueError, match="sub-09/clip: streams and layers"):
-        depth([dirs[0], odd], root / "networks.npz", root / "networks.dlabel.nii",
-              tmp_path / "x.dlabel.nii", tmp_path / "x.png", tmp_path / "x.tsv", model="clip")
+        depth(encoding=[dirs[0], odd], networks=root / "networks.npz",
+              dlabel=root / "networks.dlabel.nii", preferred=tmp_path / "x.dlabel.nii",
+              figure=tmp_path / "x.png", table=tmp_path / "x.tsv", model="clip")
     assert not (tmp_path / "x.dlabel.nii").exists()

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from scipy import stats
 
-from vlmbrain.findings import brainmaps, pipeline
+from vlmbrain.findings import brainmaps, jobs
 from vlmbrain.io import read_tsv, save_npz, write_json
 from vlmbrain.networks.templates import write_networks
 
@@ -41,8 +41,9 @@ def tree(tmp_path_factory):
             img = nib.Cifti2Image(act[:1].astype(np.float32),
                                   header=(nib.cifti2.ScalarAxis(["atom0"]), bm_axis))
             img.to_filename(root / "atom0.dscalar.nii")
-    pipeline.make_network_overlap({"clip": root / "activations/clip"}, root / "group",
-                                  root / "networks.npz", root / "network_overlap.tsv")
+    jobs.network_overlap(models=["clip"], activations=[root / "activations/clip"],
+                         networks=root / "networks.npz", group=[root / "group/clip"],
+                         table=root / "network_overlap.tsv")
     return root, names, masks, bm_axis
 
 
@@ -80,11 +81,11 @@ def _coloured_fraction(path):
 
 def test_brain_maps(tree, tmp_path):
     root, _, _, _ = tree
-    pipeline.make_model_brain_maps("clip", root / "group", root / "network_overlap.tsv",
-                                   root / "networks.dlabel.nii", tmp_path / "atoms.png",
-                                   tmp_path / "red.png")
-    pipeline.make_network_map(root / "networks.npz", root / "networks.dlabel.nii",
-                              tmp_path / "networks.png")
+    jobs.brain_maps(model="clip", overlap=root / "network_overlap.tsv",
+                    dlabel=root / "networks.dlabel.nii", group=root / "group/clip",
+                    atoms=tmp_path / "atoms.png", redundancy=tmp_path / "red.png")
+    jobs.network_map(npz=root / "networks.npz", dlabel=root / "networks.dlabel.nii",
+                     figure=tmp_path / "networks.png")
     for name in ("atoms.png", "red.png", "networks.png"):
         assert _coloured_fraction(tmp_path / name) > 0.002, name
     reps = brainmaps.representative_atoms(read_tsv(root / "network_overlap.tsv"))
@@ -94,23 +95,26 @@ def test_brain_maps(tree, tmp_path):
 
 def test_findings_figures(tree, tmp_path):
     root, _, _, _ = tree
-    dirs = {"clip": root / "activations/clip"}
+    common = dict(models=["clip"], activations=[root / "activations/clip"],
+                  networks=root / "networks.npz")
     outputs = {k: tmp_path / f"{k}.tsv" for k in
                ("prediction", "redundancy", "polarity", "polarity_trend", "architecture")}
     rng = np.random.default_rng(0)
     for stream, layer in (("image", 0), ("image", 1), ("text", 0)):
         save_npz(root / f"atoms/clip/{stream}/layer-{layer:02d}.npz",
                  codes=(rng.normal(size=(K, 8)) * (rng.random((K, 8)) < 0.5)).astype(np.float32))
-    pipeline.make_tables(dirs, root / "group", root / "atoms", root / "networks.npz",
-                         root / "network_overlap.tsv", outputs)
-    recovery = tmp_path / "recovery.tsv"
+    jobs.findings_tables(**common, overlap=root / "network_overlap.tsv",
+                         group=[root / "group/clip"], atoms=[root / "atoms/clip"],
+                         page=tmp_path / "findings.html", **outputs)
     gt = pd.DataFrame([dict(model="clip", stream="image", layer=1, network="vision", sign=1)])
     gt.to_csv(tmp_path / "gt.tsv", sep="\t", index=False)
-    pipeline.make_recovery(dirs, root / "networks.npz", root / "network_overlap.tsv",
-                           tmp_path / "gt.tsv", recovery)
+    jobs.recovery(**common, overlap=root / "network_overlap.tsv", ground_truth=tmp_path / "gt.tsv",
+                  table=tmp_path / "recovery.tsv", page=tmp_path / "recovery.html",
+                  figure=tmp_path / "recovery.png")
     figs = {k: tmp_path / f"{k}.png" for k in
-            ("prediction", "redundancy", "polarity", "architecture", "recovery")}
-    pipeline.make_figures(dirs, outputs, figs, recovery_tsv=recovery)
+            ("prediction", "redundancy", "polarity", "architecture")}
+    jobs.findings_figures(**common, **outputs, **{f"{k}_figure": v for k, v in figs.items()})
+    figs["recovery"] = tmp_path / "recovery.png"
     for path in figs.values():
         assert Image.open(path).size[0] > 300
     assert _coloured_fraction(figs["polarity"]) > 0.001

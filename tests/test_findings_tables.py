@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from vlmbrain.findings import pipeline
+from vlmbrain.findings import jobs
 from vlmbrain.findings.inputs import layer_index
 from vlmbrain.models.files import load_activations
 from vlmbrain.findings.recovery import recovery_summary, recovery_table
@@ -76,15 +76,28 @@ def tree(tmp_path_factory):
                     root / "atoms" / model / stream / f"layer-{layer:02d}.npz",
                     codes=codes.astype(np.float32),
                 )
-    pipeline.make_network_overlap(dirs, root / "group", root / "networks.npz",
-                                  root / "network_overlap.tsv")
+    _overlap(dirs, root / "group", root / "networks.npz", root / "network_overlap.tsv")
     outputs = {k: root / f"{k}.tsv" for k in
                ("prediction", "redundancy", "polarity", "polarity_trend", "architecture")}
-    pipeline.make_tables(dirs, root / "group", root / "atoms", root / "networks.npz",
-                         root / "network_overlap.tsv", outputs)
+    _tables(dirs, root, root / "network_overlap.tsv", outputs)
     tables = {k: read_tsv(p, dtype={"driving_atoms": str}) for k, p in outputs.items()}
     tables["network_overlap"] = read_tsv(root / "network_overlap.tsv")
     return root, dirs, tables
+
+
+def _overlap(dirs, group_root, networks, table):
+    """The network_overlap job on ``{model: activations}`` and ``group_root/{model}``."""
+    jobs.network_overlap(models=list(dirs), activations=list(dirs.values()), networks=networks,
+                         group=[group_root / m for m in dirs], table=table)
+
+
+def _tables(dirs, root, overlap, outputs, page=None):
+    """The findings_tables job on the folders of ``root``."""
+    jobs.findings_tables(models=list(dirs), activations=list(dirs.values()),
+                         networks=root / "networks.npz", overlap=overlap,
+                         group=[root / "group" / m for m in dirs],
+                         atoms=[root / "atoms" / m for m in dirs],
+                         page=page or root / "findings.html", **outputs)
 
 
 def _row(table, **keys):
@@ -215,18 +228,16 @@ def test_neuron_columns_merge(tree):
 def test_clear_errors(tree, tmp_path):
     root, dirs, _ = tree
     with pytest.raises(FileNotFoundError, match="manifest.json: activations manifest not found"):
-        pipeline.make_network_overlap({"clip": tmp_path}, root / "group", root / "networks.npz",
-                                      tmp_path / "o.tsv")
+        _overlap({"clip": tmp_path}, root / "group", root / "networks.npz", tmp_path / "o.tsv")
     bad = tmp_path / "group" / "clip" / "image"
     bad.mkdir(parents=True)
     save_npz(bad / "layer-00.npz", activated=np.zeros((K, V + 1), bool),
              deactivated=np.zeros((K, V + 1), bool), mean_r=np.zeros(V + 1, np.float32))
     with pytest.raises(ValueError, match="layer-00.npz: 401 grayordinates but the network"):
-        pipeline.make_network_overlap({"clip": dirs["clip"]}, tmp_path / "group",
-                                      root / "networks.npz", tmp_path / "o.tsv")
+        _overlap({"clip": dirs["clip"]}, tmp_path / "group", root / "networks.npz",
+                 tmp_path / "o.tsv")
     assert not (tmp_path / "o.tsv").exists()
     overlap = read_tsv(root / "network_overlap.tsv")
     write_tsv(tmp_path / "short.tsv", overlap[overlap["model"] == "vit"])
     with pytest.raises(ValueError, match="network_overlap.tsv has no rows for 6 configured"):
-        pipeline.make_tables(dirs, root / "group", root / "atoms", root / "networks.npz",
-                             tmp_path / "short.tsv", {})
+        _tables(dirs, root, tmp_path / "short.tsv", {}, page=tmp_path / "page.html")

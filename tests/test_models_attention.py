@@ -7,7 +7,9 @@ from torch import nn
 
 from vlmbrain.models.attention import PackedMultiheadAttention, replace_torch_attention
 from vlmbrain.models.capture import ANCapture, Tokens, pool_tokens
-from vlmbrain.models.registry import TINY_MODELS, build_model
+from vlmbrain.models.registry import build_model
+
+from tiny import TINY_MODELS
 
 
 @pytest.mark.parametrize("batch_first", [True, False])

@@ -5,9 +5,12 @@ import pandas as pd
 import pytest
 
 from vlmbrain.io import read_tsv
-from vlmbrain.models.extract import extract_activations, run_extraction
+from vlmbrain.models.extract import extract_activations
 from vlmbrain.models.files import load_activations, load_layer
-from vlmbrain.models.registry import TINY_MODELS, build_model
+from vlmbrain.models.jobs import activations
+from vlmbrain.models.registry import build_model
+
+from tiny import TINY_MODELS
 
 
 def _table(captions):
@@ -100,7 +103,7 @@ def test_load_layer_errors(tmp_path):
         load_activations(bad)
 
 
-def test_run_extraction_from_stimulus_tables(tmp_path):
+def test_activations_job_from_stimulus_tables(tmp_path):
     from vlmbrain.stimuli.video import write_video
 
     video = tmp_path / "run1.mp4"
@@ -113,9 +116,8 @@ def test_run_extraction_from_stimulus_tables(tmp_path):
     path = tmp_path / "run1.tsv"
     table.to_csv(path, sep="\t", index=False)
     out = tmp_path / "vit"
-    manifest = run_extraction(
-        "vit", TINY_MODELS["vit"], {"frames_per_tr": 2}, {"device": "cpu", "batch_size": 2}, [path], out
-    )
+    manifest = activations(model="vit", model_config=TINY_MODELS["vit"], tables=[path],
+                           activations=out, frames_per_tr=2, device="cpu", batch_size=2)
     assert manifest["stimulus_sha256"] and manifest["frames_per_tr"] == 2
     assert manifest["settings"]["family"] == "hf_vit"
     x = load_layer(out, "image", 1)

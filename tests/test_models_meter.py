@@ -10,8 +10,10 @@ from vlmbrain.models.meter import (
     load_meter_checkpoint,
     save_meter_checkpoint,
 )
-from vlmbrain.models.registry import TINY_MODELS, build_model
+from vlmbrain.models.registry import build_model
 from vlmbrain.models.weights import WeightsNotFoundError
+
+from tiny import TINY_MODELS
 
 ARCH = TINY_MODELS["meter"]["overrides"]
 

@@ -3,9 +3,11 @@
 import pytest
 import torch
 
-from vlmbrain.models.registry import FAMILY_KEYS, TINY_MODELS, build_model, model_settings
+from vlmbrain.models.registry import FAMILY_KEYS, build_model, model_settings
 from vlmbrain.models.tokenizers import FallbackTokenizer
 from vlmbrain.models.weights import WeightsNotFoundError
+
+from tiny import TINY_MODELS
 
 
 def test_settings_defaults_and_errors():

@@ -9,7 +9,6 @@ import pytest
 from vlmbrain.io import read_tsv, save_npy, save_npz
 from vlmbrain.networks.templates import write_networks
 from vlmbrain.neurons import jobs
-from vlmbrain.neurons.catalogue import catalogue_job
 from vlmbrain.neurons.parcels import (
     averaging_matrix,
     load_parcellation,
@@ -123,52 +122,53 @@ def test_jobs_recover_the_planted_ans(workspace):
     outs = []
     for path in subject_files:
         out = path.parent / "m.npz"
-        jobs.subject_job(path, manifest, root / "reg", out)
+        jobs.neurons_subject(parcel_bold=path, activations=manifest.parent,
+                             regressors=root / "reg", stats=out)
         outs.append(out)
     with np.load(outs[0]) as data:
         assert data["z__image__01"].shape == (HEADS * DIM, 718)
         assert np.isfinite(data["t__image__01"]).all()
     g = root / "group"
-    jobs.group_job(
-        "m",
-        outs,
-        subject_files,
-        manifest,
-        root / "reg",
-        "cole_anticevic_parcels",
-        root / "networks.npz",
-        g / "parcels.npz",
-        g / "ans.tsv",
-        g / "summary.tsv",
+    jobs.neurons_group(
+        model="m",
+        subjects=outs,
+        parcel_bold=subject_files,
+        activations=manifest.parent,
+        regressors=root / "reg",
+        networks=root / "networks.npz",
+        parcels=g / "parcels.npz",
+        ans=g / "ans.tsv",
+        summary=g / "summary.tsv",
+        parcellation="cole_anticevic_parcels",
     )
-    jobs.grayordinate_job(
-        "m",
-        root / "cohort.npy",
-        manifest,
-        root / "reg",
-        root / "networks.npz",
-        g / "gray.npz",
-        g / "gray_ans.tsv",
-        g / "gray_summary.tsv",
-        g / "gray_layers.tsv",
+    jobs.neurons_grayordinates(
+        model="m",
+        cohort=root / "cohort.npy",
+        activations=manifest.parent,
+        regressors=root / "reg",
+        networks=root / "networks.npz",
+        counts=g / "gray.npz",
+        ans=g / "gray_ans.tsv",
+        summary=g / "gray_summary.tsv",
+        layers=g / "gray_layers.tsv",
         n_shifts=50,
         chunk_size=20000,
     )
     c = root / "cat"
-    catalogue_job(
-        ["m"],
-        [g / "ans.tsv"],
-        [g / "summary.tsv"],
-        root / "networks.npz",
-        [root / "atoms"],
-        c / "neurons.tsv",
-        c / "summary.tsv",
-        c / "fig.png",
-        c / "catalogue.html",
+    jobs.neurons_catalogue(
+        models=["m"],
+        ans=[g / "ans.tsv"],
+        summaries=[g / "summary.tsv"],
         grayordinate_ans=[g / "gray_ans.tsv"],
         grayordinate_summaries=[g / "gray_summary.tsv"],
-        ground_truth=root / "ground_truth.tsv",
-        out_enrichment=c / "enrich.tsv",
+        atoms=[root / "atoms"],
+        networks=root / "networks.npz",
+        ground_truth=[root / "ground_truth.tsv"],
+        catalogue=c / "neurons.tsv",
+        summary=c / "summary.tsv",
+        figure=c / "fig.png",
+        html=c / "catalogue.html",
+        enrichment=[c / "enrich.tsv"],
     )
     cat = read_tsv(c / "neurons.tsv", dtype={"atoms": str, "code_signs": str})
     assert len(cat) == 2 * HEADS * DIM
@@ -203,5 +203,6 @@ def test_regressors_of_the_wrong_length_are_refused(workspace, tmp_path):
     bad = tmp_path / "reg"
     save_npy(bad / "image" / "layer-00.npy", np.zeros((T - 3, HEADS * DIM), np.float32))
     with pytest.raises(ValueError, match="layer-00.npy.*expected"):
-        jobs.subject_job(subject_files[0], manifest, bad, tmp_path / "out.npz")
+        jobs.neurons_subject(parcel_bold=subject_files[0], activations=manifest.parent,
+                             regressors=bad, stats=tmp_path / "out.npz")
     assert not (tmp_path / "out.npz").exists()

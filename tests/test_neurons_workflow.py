@@ -1,14 +1,9 @@
 """The neurons rules run end to end through Snakemake on a tiny workspace of real files."""
 
-import sys
-from pathlib import Path
-
 import pytest
 
+from neurons_workspace import PLANTED, make_workspace, run_workflow
 from vlmbrain.io import read_tsv
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench" / "neurons"))
-from workspace import PLANTED, make_workspace, run_workflow  # noqa: E402
 
 
 @pytest.mark.slow

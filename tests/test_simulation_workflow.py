@@ -5,12 +5,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vlmbrain.encoding.atoms import build_atoms
+from vlmbrain.encoding import jobs as encoding_jobs
 from vlmbrain.encoding.group import group_model
-from vlmbrain.encoding.subject import encode_subject, subject_noise_ceiling
 from vlmbrain.fmri.cifti import read_dscalar, read_dtseries, template_brain_models
 from vlmbrain.io import read_tsv, save_npy, write_json, write_tsv
-from vlmbrain.simulation.bold import simulate_subject
+from vlmbrain.simulation import jobs as simulation_jobs
 from vlmbrain.simulation.truth import plant, write_ground_truth
 
 RUNS = ["run1", "run2", "run3"]
@@ -61,33 +60,37 @@ def test_chain_writes_contract_outputs(workspace):
     gt = read_tsv(root / "gt.tsv")
     assert gt.loc[0, "n_grayordinates"] == round(0.35 * 5000)
     assert len(str(gt.loc[0, "ans"]).split(",")) == 6
-    sim = {"seed": 0, "noise": {"sigma": 1.0, "ar1": 0.4, "drift": 0.5, "subject_variability": 0.3}}
+    sim = dict(models=["toy"], activations=[str(act)], seed=0, sigma=1.0, ar1=0.4, drift=0.5,
+               subject_variability=0.3, tr=1.0, hrf="spm")
     subjects = ["s1", "s2", "s3"]
     bold = {s: [str(root / "bold" / f"sub-{s}" / f"{r}.dtseries.nii") for r in RUNS] for s in subjects}
     for i, s in enumerate(subjects):
-        simulate_subject(i, bold[s], tables, root / "gt.tsv", root / "gt.npz", {"toy": str(act)}, sim)
+        simulation_jobs.simulate_bold(tsv=root / "gt.tsv", npz=root / "gt.npz", tables=tables,
+                                      bold=bold[s], subject_index=i, **sim)
     data, bm, tr = read_dtseries(bold["s1"][0])
     assert data.shape == (N_T, n_vox) and tr == 1.0
     # same config, same data
-    simulate_subject(0, [str(root / f"again_{r}.dtseries.nii") for r in RUNS], tables,
-                     root / "gt.tsv", root / "gt.npz", {"toy": str(act)}, sim)
+    simulation_jobs.simulate_bold(tsv=root / "gt.tsv", npz=root / "gt.npz", tables=tables,
+                                  bold=[str(root / f"again_{r}.dtseries.nii") for r in RUNS],
+                                  subject_index=0, **sim)
     np.testing.assert_array_equal(read_dtseries(root / "again_run1.dtseries.nii")[0], data)
 
-    temporal = {"hrf": "spm", "drop_rest": True}
-    sdl = {"n_atoms": 4, "alpha": 0.5, "max_iter": 3, "batch_size": 256, "seed": 0}
-    build_atoms("toy", act, tables, root / "regressors" / "toy", root / "atoms" / "toy", 1.0,
-                temporal, sdl)
+    encoding_jobs.atoms(model="toy", activations=act, tables=tables,
+                        regressors=root / "regressors" / "toy", atoms=root / "atoms" / "toy",
+                        tr=1.0, hrf="spm", drop_rest=True, n_atoms=4, alpha=0.5, max_iter=3,
+                        batch_size=256, seed=0)
     with np.load(root / "atoms" / "toy" / "image" / "layer-01.npz") as z:
         assert z["atoms"].shape == (96, 4) and z["codes"].shape == (4, 24)
     assert np.load(root / "regressors" / "toy" / "image" / "layer-00.npy").shape == (96, 24)
     assert len(read_tsv(root / "atoms" / "toy" / "summary.tsv")) == 2
     assert len(read_tsv(root / "regressors" / "toy" / "timing.tsv")) == 96
 
-    encoding = {"chunk_size": 40000, "ar_bins": 100, "ridge_alphas": [1.0, 100.0]}
     dirs = []
     for s in subjects:
         out = root / "encoding" / f"sub-{s}" / "toy"
-        encode_subject(bold[s], tables, root / "atoms" / "toy", out, 1.0, temporal, encoding)
+        encoding_jobs.encoding(bold=bold[s], tables=tables, atoms=root / "atoms" / "toy",
+                               encoding=out, tr=1.0, chunk_size=40000, ar_bins=100,
+                               ridge_alphas=[1.0, 100.0])
         dirs.append(out)
     with np.load(dirs[0] / "image" / "layer-01.npz") as z:
         assert z["beta"].shape == (4, n_vox) and z["t"].shape == (4, n_vox)
@@ -96,7 +99,7 @@ def test_chain_writes_contract_outputs(workspace):
     planted = arrays["masks"][0]
     assert r[planted].mean() > r[~planted].mean() + 0.1
 
-    subject_noise_ceiling(bold["s1"], tables, root / "nc.npy", 1.0, temporal)
+    encoding_jobs.noise_ceiling(bold=bold["s1"], tables=tables, ceiling=root / "nc.npy", tr=1.0)
     nc = np.load(root / "nc.npy")
     assert nc.shape == (n_vox,) and nc[planted].mean() > nc[~planted].mean()
 
@@ -111,7 +114,7 @@ def test_chain_writes_contract_outputs(workspace):
 def test_bad_activations_are_refused_before_work(workspace, tmp_path):
     root, tables, act, manifest = workspace
     with pytest.raises(FileNotFoundError, match="manifest.json"):
-        build_atoms("toy", tmp_path, tables, tmp_path / "r", tmp_path / "a", 1.0,
-                    {"hrf": "spm", "drop_rest": True}, {"n_atoms": 2, "alpha": 1.0, "max_iter": 1,
-                                                        "batch_size": 8, "seed": 0})
+        encoding_jobs.atoms(model="toy", activations=tmp_path, tables=tables,
+                            regressors=tmp_path / "r", atoms=tmp_path / "a", tr=1.0, n_atoms=2,
+                            max_iter=1, batch_size=8)
     assert not (tmp_path / "a").exists()

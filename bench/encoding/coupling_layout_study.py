@@ -26,15 +26,15 @@ import sys, json
 import numpy as np, pandas as pd, yaml
 from snakemake.utils import update_config
 from vlmbrain.config import runs
-from vlmbrain.encoding.atoms import read_timing
+from vlmbrain.stimuli.table import kept_rows, read_timing
 from vlmbrain.models.files import load_activations, load_layer
-from vlmbrain.encoding.temporal import regressor_pipeline, run_slices, kept_rows
+from vlmbrain.encoding.temporal import regressor_pipeline, run_slices
 from vlmbrain.encoding.sdl import learn_atoms
 from vlmbrain.stats import add_intercept, ar1_glm
 from vlmbrain.encoding.group import group_maps
 from vlmbrain.fmri.bold import zscore
 from vlmbrain.findings.recovery import recovery_summary, recovery_table
-from vlmbrain.networks.overlap import layer_overlap_table
+from vlmbrain.networks.enrichment import layer_overlap_table
 from vlmbrain.networks.templates import load_networks
 from vlmbrain.simulation.truth import coupling_likeness, plant
 from vlmbrain.simulation.bold import simulate_bold

@@ -20,7 +20,7 @@ import numpy as np
 import yaml
 from snakemake.utils import update_config
 from vlmbrain.config import runs
-from vlmbrain.encoding.atoms import read_timing
+from vlmbrain.stimuli.table import read_timing
 from vlmbrain.encoding.temporal import HRFConvolver, regressor_pipeline
 from vlmbrain.models.files import load_layer
 from vlmbrain.simulation.truth import span_r2

@@ -8,14 +8,14 @@ fraction of (layer, atom) maps with any significant grayordinate.
 """
 import sys, json, time, itertools
 import numpy as np, pandas as pd, yaml
-from vlmbrain.encoding.atoms import read_timing
+from vlmbrain.stimuli.table import kept_rows, read_timing
 from vlmbrain.fmri.bold import zscore
 from vlmbrain.models.files import load_activations, load_layer
-from vlmbrain.encoding.temporal import regressor_pipeline, run_slices, kept_rows
+from vlmbrain.encoding.temporal import regressor_pipeline, run_slices
 from vlmbrain.encoding.sdl import learn_atoms
 from vlmbrain.stats import add_intercept, ar1_glm
 from vlmbrain.encoding.group import group_maps
-from vlmbrain.networks.overlap import layer_overlap_table
+from vlmbrain.networks.enrichment import layer_overlap_table
 from vlmbrain.networks.templates import load_networks
 from vlmbrain.simulation.truth import plant
 from vlmbrain.simulation.bold import simulate_bold

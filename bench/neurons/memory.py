@@ -1,6 +1,6 @@
 """Peak memory of the neurons jobs on a mid-size case, from their Snakemake benchmark files.
 
-Builds a workspace (``workspace.py``) with S subjects of real CIFTI BOLD (91,282
+Builds a workspace (``tests/neurons_workspace.py``) with S subjects of real CIFTI BOLD (91,282
 grayordinates) and N ANs per layer, runs the neurons rules with Snakemake and checks that
 no job's peak memory (``max_rss`` of its ``benchmark:`` file) comes near the size of one
 N x V x S float32 array: proof that none is ever allocated.
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from workspace import make_workspace, run_workflow  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
+from neurons_workspace import make_workspace, run_workflow  # noqa: E402
 
 V = 91282
 

@@ -27,7 +27,15 @@ MOVIE_KEYS = (
     "frame_size",
     "fps",
 )
-SIMULATED_FILE_KEYS = ("bold", "video", "captions", "segments")
+# Where the simulation writes its data, under ``results``: the ``data.*`` paths it fills
+# when the config leaves them out (real data name their own).
+SIMULATED_FILES = {
+    "bold": "simulation/bold/sub-{subject}/{run}.dtseries.nii",
+    "video": "simulation/movie/{run}.mp4",
+    "captions": "simulation/movie/{run}_captions.tsv",
+    "segments": "simulation/movie/segments.tsv",
+}
+SIMULATED_FILE_KEYS = tuple(SIMULATED_FILES)
 WEIGHT_SUFFIXES = (".ckpt", ".pt", ".pth", ".bin", ".safetensors")
 
 
@@ -68,6 +76,19 @@ def _fill_array_items(config, schema):
             fill_defaults(item, schema["items"])
 
 
+def fill_simulated_paths(config):
+    """With ``data.source: simulation``, set the data paths the config leaves out (or null)
+    to where the simulation writes them under ``results``, in place."""
+    data = config.get("data")
+    if not isinstance(data, dict) or data.get("source", "simulation") != "simulation":
+        return config
+    results = config.get("results", "results")
+    for key, relative in SIMULATED_FILES.items():
+        if data.get(key) is None:
+            data[key] = f"{results}/{relative}"
+    return config
+
+
 def _key(error):
     path = ".".join(str(p) for p in error.absolute_path)
     return path or "<top level>"
@@ -83,6 +104,7 @@ def validate(config, schema):
     """
     fill_defaults(config, schema)
     _fill_array_items(config, schema)
+    fill_simulated_paths(config)
     validator = jsonschema.Draft202012Validator(schema)
     problems = []
     for error in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path)):

@@ -103,6 +103,14 @@ def read_json(path):
     return json.loads(Path(path).read_text())
 
 
+def single(files):
+    """The one path of an optional input (a list of zero or one path), or None."""
+    files = list(files)
+    if len(files) > 1:
+        raise ValueError(f"expected at most one file, got {files}")
+    return str(files[0]) if files else None
+
+
 def setup_logging(log_path=None, name="vlmbrain"):
     """Log to ``log_path`` (the rule's ``log:`` file) and to stderr; return the logger.
 

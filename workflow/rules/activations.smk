@@ -1,19 +1,19 @@
-# Models and artificial-neuron extraction: one job per model (METHOD 2).
+# Models and artificial-neuron extraction: one job per model.
 from vlmbrain.models.files import local_weight_files
 
 
 rule activations:
     """AN time series of every stream and layer of one model for every TR of every run."""
     input:
-        tables=STIMULUS_TABLES,
+        tables=paths("stimulus_table", run=RUNS),
         frames=frame_inputs,
         weights=lambda wildcards: local_weight_files(config["models"][wildcards.model]),
     output:
-        directory(activations_dir("{model}")),
+        activations=directory(path("activations")),
     log:
-        f"{RES}/logs/activations/{{model}}.log",
+        log_path("activations/{model}"),
     benchmark:
-        f"{RES}/benchmarks/activations/{{model}}.tsv"
+        benchmark_path("activations/{model}")
     conda:
         "../../envs/models.yaml"
     threads: 2
@@ -21,8 +21,15 @@ rule activations:
         mem_mb=8000,
         runtime=180,
     params:
-        model=lambda wildcards: config["models"][wildcards.model],
-        an=config["an"],
-        extraction=config["extraction"],
+        model_config=lambda wildcards: config["models"][wildcards.model],
+        tensor=config["an"]["tensor"],
+        pooling=config["an"]["pooling"],
+        fusion_attention=config["an"]["fusion_attention"],
+        frames_per_tr=config["an"]["frames_per_tr"],
+        device=config["extraction"]["device"],
+        batch_size=config["extraction"]["batch_size"],
+        seed=config["extraction"]["seed"],
+        cache_dir=config["extraction"]["cache_dir"],
+        offline=config["extraction"]["offline"],
     script:
-        "../../scripts/extract_activations.py"
+        "../../scripts/activations.py"

@@ -1,18 +1,18 @@
-# Temporal model and sparse dictionary learning: one job per model (METHOD 3-4).
+# Temporal model and sparse dictionary learning: one job per model.
 
 
 rule atoms:
     """HRF-convolved regressors and SDL atoms of every stream and layer of one model."""
     input:
-        activations=lambda wc: activations_dir(wc.model),
-        tables=STIMULUS_TABLES,
+        activations=path("activations"),
+        tables=paths("stimulus_table", run=RUNS),
     output:
-        regressors=directory(f"{RES}/regressors/{{model}}"),
-        atoms=directory(f"{RES}/atoms/{{model}}"),
+        regressors=directory(path("regressors")),
+        atoms=directory(path("atoms")),
     log:
-        f"{RES}/logs/atoms/{{model}}.log",
+        log_path("atoms/{model}"),
     benchmark:
-        f"{RES}/benchmarks/atoms/{{model}}.tsv"
+        benchmark_path("atoms/{model}")
     conda:
         "../../envs/encoding.yaml"
     threads: 2
@@ -21,7 +21,12 @@ rule atoms:
         runtime=120,
     params:
         tr=config["data"]["tr"],
-        temporal=config["temporal"],
-        sdl=config["sdl"],
+        hrf=config["temporal"]["hrf"],
+        drop_rest=config["temporal"]["drop_rest"],
+        n_atoms=config["sdl"]["n_atoms"],
+        alpha=config["sdl"]["alpha"],
+        max_iter=config["sdl"]["max_iter"],
+        batch_size=config["sdl"]["batch_size"],
+        seed=config["sdl"]["seed"],
     script:
         "../../scripts/atoms.py"

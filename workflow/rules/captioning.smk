@@ -27,11 +27,11 @@ if config["captioning"]["enabled"]:
                 wildcards.run,
             ),
         output:
-            config["data"]["captions"],
+            captions=config["data"]["captions"],
         log:
-            f"{RES}/logs/captions/{{run}}.log",
+            log_path("captions/{run}"),
         benchmark:
-            f"{RES}/benchmarks/captions/{{run}}.tsv"
+            benchmark_path("captions/{run}")
         conda:
             "../../envs/models.yaml"
         threads: 2
@@ -39,9 +39,13 @@ if config["captioning"]["enabled"]:
             mem_mb=8000,
             runtime=120,
         params:
-            captioning=config["captioning"],
-            extraction=config["extraction"],
+            model=config["captioning"]["model"],
+            interval=config["captioning"]["interval"],
+            max_new_tokens=config["captioning"]["max_new_tokens"],
+            batch_size=config["captioning"]["batch_size"],
             tr=config["data"]["tr"],
             frames_dir=bool(config["data"].get("frames_dir")),
+            cache_dir=config["extraction"]["cache_dir"],
+            offline=config["extraction"]["offline"],
         script:
-            "../../scripts/caption_frames.py"
+            "../../scripts/captions.py"

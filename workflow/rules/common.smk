@@ -13,6 +13,7 @@ os.environ.update(
 )
 
 from vlmbrain import config as vbconfig
+from vlmbrain.report import html as vbreport_html
 
 vbconfig.check_config(
     config, schema=Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
@@ -23,9 +24,10 @@ SUBJECTS = vbconfig.subjects(config)
 RUNS = vbconfig.runs(config)
 MODELS = list(config["models"])
 SIMULATION = config["data"]["source"] == "simulation"
-STIMULUS_TABLES = expand(f"{RES}/stimuli/{{run}}.tsv", run=RUNS)
-NETWORKS_NPZ = f"{RES}/networks/networks.npz"
-NETWORKS_DLABEL = f"{RES}/networks/networks.dlabel.nii"
+NEURONS = config["neurons"]["enabled"]
+NEURONS_GRAYORDINATE = NEURONS and config["neurons"]["grayordinate"]
+ATTRIBUTION = config["attribution"]["enabled"]
+REPORT_CATEGORIES = vbreport_html.CATEGORIES
 
 
 wildcard_constraints:
@@ -34,17 +36,149 @@ wildcard_constraints:
     run="|".join(RUNS),
 
 
+# Every results path, relative to ``results``: one key per file or folder a rule writes.
+# docs/design.md lists what each holds; docs/outputs.md describes every column.
+PATHS = {
+    # stimuli
+    "stimulus_table": "stimuli/{run}.tsv",
+    # networks
+    "networks_npz": "networks/networks.npz",
+    "networks_dlabel": "networks/networks.dlabel.nii",
+    # models
+    "activations": "activations/{model}",
+    # simulation (the movie and BOLD paths are data.* keys, see vlmbrain.config)
+    "ground_truth_tsv": "simulation/ground_truth.tsv",
+    "ground_truth_npz": "simulation/ground_truth.npz",
+    # encoding
+    "regressors": "regressors/{model}",
+    "atoms": "atoms/{model}",
+    "encoding": "encoding/sub-{subject}/{model}",
+    "noise_ceiling": "encoding/sub-{subject}/noise_ceiling.npy",
+    "group": "group/{model}",
+    # neurons
+    "parcel_bold": "neurons/sub-{subject}/parcel_bold.npz",
+    "neurons_subject": "neurons/sub-{subject}/{model}.npz",
+    "neurons_parcels": "neurons/{model}/parcels.npz",
+    "neurons_ans": "neurons/{model}/ans.tsv",
+    "neurons_summary": "neurons/{model}/network_summary.tsv",
+    "cohort_bold": "neurons/cohort_bold.npy",
+    "grayordinate_counts": "neurons/{model}/grayordinates.npz",
+    "grayordinate_ans": "neurons/{model}/grayordinate_ans.tsv",
+    "grayordinate_summary": "neurons/{model}/grayordinate_summary.tsv",
+    "grayordinate_layers": "neurons/{model}/grayordinate_layers.tsv",
+    "neuron_catalogue": "tables/neurons.tsv",
+    "neuron_network_summary": "neurons/network_summary.tsv",
+    "neuron_figure": "figures/neurons_catalogue.png",
+    "neuron_html": "neurons/catalogue.html",
+    "planted_enrichment": "neurons/planted_enrichment.tsv",
+    # findings
+    "network_overlap": "tables/network_overlap.tsv",
+    "table": "tables/{table}.tsv",
+    "figure": "figures/{figure}.png",
+    "brain_map": "figures/brain/{model}_{map}.png",
+    "network_map": "figures/brain/networks.png",
+    "recovery": "simulation/recovery.tsv",
+    "recovery_figure": "figures/recovery.png",
+    "page": "report/{page}.html",
+    # attribution
+    "attribution_features": "attribution/features.npz",
+    "attribution_features_table": "attribution/features.tsv",
+    "attribution_subject": "attribution/sub-{subject}/{model}.npz",
+    "attribution_group": "attribution/group/{model}.npz",
+    "attribution_cells": "attribution/group/{model}_cells.tsv",
+    "attribution_map": "attribution/maps/{model}_unique.dscalar.nii",
+    # depth
+    "depth_dlabel": "depth/{model}_preferred_layer.dlabel.nii",
+    "depth_table": "depth/{model}_preferred_layer.tsv",
+}
+FINDINGS_TABLES = [
+    "prediction",
+    "redundancy",
+    "polarity",
+    "polarity_trend",
+    "architecture",
+]
+FINDINGS_FIGURES = ["prediction", "redundancy", "polarity", "architecture"]
+
+
+def path(key, **wildcards):
+    """The results path of ``key`` with the given wildcards filled in.
+
+    Wildcards left out stay as ``{name}`` for Snakemake to match, e.g.
+    ``path("encoding", model="clip")`` is ``results/encoding/sub-{subject}/clip``.
+    """
+    pattern = f"{RES}/{PATHS[key]}"
+    for name, value in wildcards.items():
+        pattern = pattern.replace(f"{{{name}}}", str(value))
+    return pattern
+
+
+def paths(key, **wildcards):
+    """Every results path of ``key`` for lists of wildcard values (the others stay)."""
+    return expand(path(key), allow_missing=True, **wildcards)
+
+
+def log_path(name):
+    """The log file of one job, ``results/logs/{name}.log``."""
+    return f"{RES}/logs/{name}.log"
+
+
+def benchmark_path(name):
+    """The benchmark file of one job, ``results/benchmarks/{name}.tsv``."""
+    return f"{RES}/benchmarks/{name}.tsv"
+
+
+def final_outputs(stages=("findings", "depth", "attribution", "neurons")):
+    """The final targets (inputs of the Snakefile's all rule): the files of the given stages.
+
+    Parameters
+    ----------
+    stages : sequence of str
+        ``findings`` (network overlap, tables, figures, brain maps, pages, recovery when
+        simulating), ``depth`` (preferred-layer maps), ``attribution`` (unique-variance
+        tables, maps and figures, when ``attribution.enabled``) and ``neurons`` (the
+        neuron catalogue, when ``neurons.enabled``).
+    """
+    targets = []
+    if "findings" in stages:
+        targets += [path("network_overlap"), path("network_map")]
+        targets += paths("table", table=FINDINGS_TABLES)
+        targets += paths("figure", figure=FINDINGS_FIGURES)
+        targets += paths("brain_map", model=MODELS, map=["atoms", "redundancy"])
+        targets += paths("page", page=["findings", "provenance"])
+        if SIMULATION:
+            targets += [
+                path("recovery"),
+                path("recovery_figure"),
+                path("page", page="recovery"),
+            ]
+    if "depth" in stages:
+        targets += paths("depth_dlabel", model=MODELS) + paths(
+            "depth_table", model=MODELS
+        )
+        targets += paths("brain_map", model=MODELS, map=["depth"])
+    if "attribution" in stages and ATTRIBUTION:
+        targets += paths("table", table=["attribution", "architecture_unique"])
+        targets += paths("figure", figure=[f"attribution_{m}" for m in MODELS])
+        targets += paths("attribution_map", model=MODELS)
+    if "neurons" in stages and NEURONS:
+        targets += [
+            path("neuron_catalogue"),
+            path("neuron_network_summary"),
+            path("neuron_figure"),
+            path("neuron_html"),
+        ]
+        if SIMULATION:
+            targets.append(path("planted_enrichment"))
+    return targets
+
+
 def bold_inputs(wildcards):
     """The BOLD files of one subject, one per run, in the order of ``data.runs``."""
     return [
         config["data"]["bold"].format(subject=wildcards.subject, run=run)
         for run in RUNS
     ]
-
-
-def activations_dir(model):
-    """The activations folder of one model."""
-    return f"{RES}/activations/{model}"
 
 
 def frame_inputs(wildcards):

@@ -4,25 +4,23 @@
 rule depth:
     """Preferred layer per grayordinate and stream (dlabel, figure, per-network table)."""
     input:
-        encoding=expand(
-            f"{RES}/encoding/sub-{{subject}}/{{{{model}}}}", subject=SUBJECTS
-        ),
-        networks=NETWORKS_NPZ,
-        dlabel=NETWORKS_DLABEL,
+        encoding=paths("encoding", subject=SUBJECTS),
+        networks=path("networks_npz"),
+        dlabel=path("networks_dlabel"),
     output:
-        dlabel=f"{RES}/depth/{{model}}_preferred_layer.dlabel.nii",
+        preferred=path("depth_dlabel"),
         figure=report(
-            f"{RES}/figures/brain/{{model}}_depth.png",
+            path("brain_map", map="depth"),
             caption="../report/depth.rst",
-            category=FINDINGS_CATEGORIES["brain_maps"],
+            category=REPORT_CATEGORIES["brain_maps"],
             subcategory="preferred layer",
             labels={"model": "{model}", "map": "preferred layer"},
         ),
-        table=f"{RES}/depth/{{model}}_preferred_layer.tsv",
+        table=path("depth_table"),
     log:
-        f"{RES}/logs/depth/{{model}}.log",
+        log_path("depth/{model}"),
     benchmark:
-        f"{RES}/benchmarks/depth/{{model}}.tsv"
+        benchmark_path("depth/{model}")
     conda:
         "../../envs/report.yaml"
     threads: 1
@@ -35,13 +33,3 @@ rule depth:
         seed=config["attribution"]["seed"],
     script:
         "../../scripts/depth.py"
-
-
-DEPTH_TARGETS = expand(
-    [
-        f"{RES}/depth/{{model}}_preferred_layer.dlabel.nii",
-        f"{RES}/figures/brain/{{model}}_depth.png",
-        f"{RES}/depth/{{model}}_preferred_layer.tsv",
-    ],
-    model=MODELS,
-)

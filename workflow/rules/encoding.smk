@@ -1,4 +1,4 @@
-# Voxel-wise models (METHOD 5): AR(1) GLM and leave-one-run-out ridge, per subject x model.
+# Voxel-wise models: AR(1) GLM and leave-one-run-out ridge, per subject x model.
 
 
 rule encoding:
@@ -6,14 +6,14 @@ rule encoding:
     input:
         bold=bold_inputs,
         mask=bold_mask(),
-        tables=STIMULUS_TABLES,
-        atoms=f"{RES}/atoms/{{model}}",
+        tables=paths("stimulus_table", run=RUNS),
+        atoms=path("atoms"),
     output:
-        directory(f"{RES}/encoding/sub-{{subject}}/{{model}}"),
+        encoding=directory(path("encoding")),
     log:
-        f"{RES}/logs/encoding/sub-{{subject}}/{{model}}.log",
+        log_path("encoding/sub-{subject}/{model}"),
     benchmark:
-        f"{RES}/benchmarks/encoding/sub-{{subject}}/{{model}}.tsv"
+        benchmark_path("encoding/sub-{subject}/{model}")
     conda:
         "../../envs/encoding.yaml"
     threads: 2
@@ -22,9 +22,10 @@ rule encoding:
         runtime=240,
     params:
         tr=config["data"]["tr"],
-        temporal=config["temporal"],
-        encoding=config["encoding"],
-        mask=config["data"]["mask"],
+        drop_rest=config["temporal"]["drop_rest"],
+        chunk_size=config["encoding"]["chunk_size"],
+        ar_bins=config["encoding"]["ar_bins"],
+        ridge_alphas=config["encoding"]["ridge_alphas"],
     script:
         "../../scripts/encoding.py"
 
@@ -34,13 +35,13 @@ rule noise_ceiling:
     input:
         bold=bold_inputs,
         mask=bold_mask(),
-        tables=STIMULUS_TABLES,
+        tables=paths("stimulus_table", run=RUNS),
     output:
-        f"{RES}/encoding/sub-{{subject}}/noise_ceiling.npy",
+        ceiling=path("noise_ceiling"),
     log:
-        f"{RES}/logs/encoding/sub-{{subject}}/noise_ceiling.log",
+        log_path("encoding/sub-{subject}/noise_ceiling"),
     benchmark:
-        f"{RES}/benchmarks/encoding/sub-{{subject}}/noise_ceiling.tsv"
+        benchmark_path("encoding/sub-{subject}/noise_ceiling")
     conda:
         "../../envs/encoding.yaml"
     threads: 1
@@ -49,7 +50,6 @@ rule noise_ceiling:
         runtime=30,
     params:
         tr=config["data"]["tr"],
-        temporal=config["temporal"],
-        mask=config["data"]["mask"],
+        drop_rest=config["temporal"]["drop_rest"],
     script:
         "../../scripts/noise_ceiling.py"

@@ -1,44 +1,24 @@
 # Findings: network overlap, the four findings tables, figures, brain maps, recovery and
 # the report pages (docs/outputs.md describes every column and figure).
-from vlmbrain.report import html as vbreport_html
-
-FINDINGS_TABLES = {
-    key: f"{RES}/tables/{key}.tsv"
-    for key in (
-        "prediction",
-        "redundancy",
-        "polarity",
-        "polarity_trend",
-        "architecture",
-    )
-}
-FINDINGS_FIGURES = {
-    key: f"{RES}/figures/{key}.png"
-    for key in ("prediction", "redundancy", "polarity", "architecture")
-}
-NETWORK_OVERLAP = f"{RES}/tables/network_overlap.tsv"
-GROUND_TRUTH = f"{RES}/simulation/ground_truth.tsv"
-NEURON_SUMMARY = f"{RES}/neurons/network_summary.tsv"
-FINDINGS_CATEGORIES = vbreport_html.CATEGORIES
 
 
 rule network_overlap:
     """Overlap, Dice and enrichment of every atom map with every network (all layers)."""
     input:
-        activations=[activations_dir(m) for m in MODELS],
-        networks=NETWORKS_NPZ,
-        group=expand(f"{RES}/group/{{model}}", model=MODELS),
+        activations=paths("activations", model=MODELS),
+        networks=path("networks_npz"),
+        group=paths("group", model=MODELS),
     output:
         table=report(
-            NETWORK_OVERLAP,
-            caption=f"../report/network_overlap.rst",
-            category=FINDINGS_CATEGORIES["networks"],
+            path("network_overlap"),
+            caption="../report/network_overlap.rst",
+            category=REPORT_CATEGORIES["networks"],
             labels={"table": "network overlap"},
         ),
     log:
-        f"{RES}/logs/findings/network_overlap.log",
+        log_path("findings/network_overlap"),
     benchmark:
-        f"{RES}/benchmarks/findings/network_overlap.tsv"
+        benchmark_path("findings/network_overlap")
     conda:
         "../../envs/report.yaml"
     threads: 1
@@ -55,32 +35,32 @@ rule network_overlap:
 rule findings_tables:
     """Prediction, redundancy, polarity (and its trend) and architecture tables."""
     input:
-        **({"neurons": NEURON_SUMMARY} if config["neurons"]["enabled"] else {}),
-        activations=[activations_dir(m) for m in MODELS],
-        networks=NETWORKS_NPZ,
-        overlap=NETWORK_OVERLAP,
-        group=expand(f"{RES}/group/{{model}}", model=MODELS),
-        atoms=expand(f"{RES}/atoms/{{model}}", model=MODELS),
+        neurons=[path("neuron_network_summary")] if NEURONS else [],
+        activations=paths("activations", model=MODELS),
+        networks=path("networks_npz"),
+        overlap=path("network_overlap"),
+        group=paths("group", model=MODELS),
+        atoms=paths("atoms", model=MODELS),
     output:
         **{
             key: report(
-                path,
+                path("table", table=key),
                 caption=f"../report/table_{key}.rst",
-                category=FINDINGS_CATEGORIES[key.split("_")[0]],
+                category=REPORT_CATEGORIES[key.split("_")[0]],
                 labels={"table": key.replace("_", " ")},
             )
-            for key, path in FINDINGS_TABLES.items()
+            for key in FINDINGS_TABLES
         },
         page=report(
-            f"{RES}/report/findings.html",
-            caption=f"../report/findings_page.rst",
-            category=FINDINGS_CATEGORIES["architecture"],
+            path("page", page="findings"),
+            caption="../report/findings_page.rst",
+            category=REPORT_CATEGORIES["architecture"],
             labels={"table": "summary tables (HTML)"},
         ),
     log:
-        f"{RES}/logs/findings/findings_tables.log",
+        log_path("findings/findings_tables"),
     benchmark:
-        f"{RES}/benchmarks/findings/findings_tables.tsv"
+        benchmark_path("findings/findings_tables")
     conda:
         "../../envs/report.yaml"
     threads: 1
@@ -96,23 +76,23 @@ rule findings_tables:
 rule findings_figures:
     """One figure per finding across layers, streams and models."""
     input:
-        **FINDINGS_TABLES,
-        activations=[activations_dir(m) for m in MODELS],
-        networks=NETWORKS_NPZ,
+        **{key: path("table", table=key) for key in FINDINGS_TABLES},
+        activations=paths("activations", model=MODELS),
+        networks=path("networks_npz"),
     output:
         **{
             key: report(
-                path,
+                path("figure", figure=key),
                 caption=f"../report/figure_{key}.rst",
-                category=FINDINGS_CATEGORIES[key],
+                category=REPORT_CATEGORIES[key],
                 labels={"figure": key},
             )
-            for key, path in FINDINGS_FIGURES.items()
+            for key in FINDINGS_FIGURES
         },
     log:
-        f"{RES}/logs/findings/findings_figures.log",
+        log_path("findings/findings_figures"),
     benchmark:
-        f"{RES}/benchmarks/findings/findings_figures.tsv"
+        benchmark_path("findings/findings_figures")
     conda:
         "../../envs/report.yaml"
     threads: 1
@@ -121,8 +101,6 @@ rule findings_figures:
         runtime=15,
     params:
         models=MODELS,
-        tables=list(FINDINGS_TABLES),
-        figures=list(FINDINGS_FIGURES),
     script:
         "../../scripts/findings_figures.py"
 
@@ -130,28 +108,28 @@ rule findings_figures:
 rule brain_maps:
     """Representative atoms and the redundancy map of one model on the inflated surfaces."""
     input:
-        overlap=NETWORK_OVERLAP,
-        dlabel=NETWORKS_DLABEL,
-        group=f"{RES}/group/{{model}}",
+        overlap=path("network_overlap"),
+        dlabel=path("networks_dlabel"),
+        group=path("group"),
     output:
         atoms=report(
-            f"{RES}/figures/brain/{{model}}_atoms.png",
-            caption=f"../report/brain_atoms.rst",
-            category=FINDINGS_CATEGORIES["brain_maps"],
+            path("brain_map", map="atoms"),
+            caption="../report/brain_atoms.rst",
+            category=REPORT_CATEGORIES["brain_maps"],
             subcategory="representative atoms",
             labels={"model": "{model}", "map": "representative atoms"},
         ),
         redundancy=report(
-            f"{RES}/figures/brain/{{model}}_redundancy.png",
-            caption=f"../report/brain_redundancy.rst",
-            category=FINDINGS_CATEGORIES["brain_maps"],
+            path("brain_map", map="redundancy"),
+            caption="../report/brain_redundancy.rst",
+            category=REPORT_CATEGORIES["brain_maps"],
             subcategory="redundancy",
             labels={"model": "{model}", "map": "redundancy"},
         ),
     log:
-        f"{RES}/logs/findings/brain_maps_{{model}}.log",
+        log_path("findings/brain_maps_{model}"),
     benchmark:
-        f"{RES}/benchmarks/findings/brain_maps_{{model}}.tsv"
+        benchmark_path("findings/brain_maps_{model}")
     conda:
         "../../envs/report.yaml"
     threads: 1
@@ -165,19 +143,19 @@ rule brain_maps:
 rule network_map:
     """The network template on the inflated surfaces."""
     input:
-        npz=NETWORKS_NPZ,
-        dlabel=NETWORKS_DLABEL,
+        npz=path("networks_npz"),
+        dlabel=path("networks_dlabel"),
     output:
         figure=report(
-            f"{RES}/figures/brain/networks.png",
-            caption=f"../report/brain_networks.rst",
-            category=FINDINGS_CATEGORIES["networks"],
+            path("network_map"),
+            caption="../report/brain_networks.rst",
+            category=REPORT_CATEGORIES["networks"],
             labels={"figure": "network template"},
         ),
     log:
-        f"{RES}/logs/findings/network_map.log",
+        log_path("findings/network_map"),
     benchmark:
-        f"{RES}/benchmarks/findings/network_map.tsv"
+        benchmark_path("findings/network_map")
     conda:
         "../../envs/report.yaml"
     threads: 1
@@ -191,33 +169,43 @@ rule network_map:
 rule recovery:
     """Planted against found couplings of the simulation."""
     input:
-        activations=[activations_dir(m) for m in MODELS],
-        networks=NETWORKS_NPZ,
-        overlap=NETWORK_OVERLAP,
-        ground_truth=GROUND_TRUTH,
+        **(
+            {
+                "attribution": path("table", table="attribution"),
+                "features": path("attribution_features"),
+                "ground_truth_npz": path("ground_truth_npz"),
+                "tables": paths("stimulus_table", run=RUNS),
+            }
+            if ATTRIBUTION
+            else {}
+        ),
+        activations=paths("activations", model=MODELS),
+        networks=path("networks_npz"),
+        overlap=path("network_overlap"),
+        ground_truth=path("ground_truth_tsv"),
     output:
         table=report(
-            f"{RES}/simulation/recovery.tsv",
-            caption=f"../report/recovery_table.rst",
-            category=FINDINGS_CATEGORIES["recovery"],
+            path("recovery"),
+            caption="../report/recovery_table.rst",
+            category=REPORT_CATEGORIES["recovery"],
             labels={"item": "recovery table (TSV)"},
         ),
         page=report(
-            f"{RES}/report/recovery.html",
-            caption=f"../report/recovery_page.rst",
-            category=FINDINGS_CATEGORIES["recovery"],
+            path("page", page="recovery"),
+            caption="../report/recovery_page.rst",
+            category=REPORT_CATEGORIES["recovery"],
             labels={"item": "planted versus found"},
         ),
         figure=report(
-            f"{RES}/figures/recovery.png",
-            caption=f"../report/recovery_figure.rst",
-            category=FINDINGS_CATEGORIES["recovery"],
+            path("recovery_figure"),
+            caption="../report/recovery_figure.rst",
+            category=REPORT_CATEGORIES["recovery"],
             labels={"item": "recovery figure"},
         ),
     log:
-        f"{RES}/logs/findings/recovery.log",
+        log_path("findings/recovery"),
     benchmark:
-        f"{RES}/benchmarks/findings/recovery.tsv"
+        benchmark_path("findings/recovery")
     conda:
         "../../envs/report.yaml"
     threads: 1
@@ -225,6 +213,16 @@ rule recovery:
         mem_mb=2000,
         runtime=10,
     params:
+        **(
+            {
+                "against": config["attribution"]["against"],
+                "tr": config["data"]["tr"],
+                "hrf": config["temporal"]["hrf"],
+                "drop_rest": config["temporal"]["drop_rest"],
+            }
+            if ATTRIBUTION
+            else {}
+        ),
         models=MODELS,
     script:
         "../../scripts/recovery.py"
@@ -233,20 +231,20 @@ rule recovery:
 rule provenance:
     """Models and their weights, the data source and the configuration, for the report."""
     input:
-        **({"ground_truth": GROUND_TRUTH} if SIMULATION else {}),
-        activations=[activations_dir(m) for m in MODELS],
-        networks=NETWORKS_NPZ,
+        ground_truth=[path("ground_truth_tsv")] if SIMULATION else [],
+        activations=paths("activations", model=MODELS),
+        networks=path("networks_npz"),
     output:
         page=report(
-            f"{RES}/report/provenance.html",
-            caption=f"../report/provenance.rst",
-            category=FINDINGS_CATEGORIES["provenance"],
+            path("page", page="provenance"),
+            caption="../report/provenance.rst",
+            category=REPORT_CATEGORIES["provenance"],
             labels={"page": "provenance"},
         ),
     log:
-        f"{RES}/logs/findings/provenance.log",
+        log_path("findings/provenance"),
     benchmark:
-        f"{RES}/benchmarks/findings/provenance.tsv"
+        benchmark_path("findings/provenance")
     conda:
         "../../envs/report.yaml"
     threads: 1
@@ -260,25 +258,3 @@ rule provenance:
         config=config,
     script:
         "../../scripts/provenance.py"
-
-
-REPORT_TARGETS = (
-    [NETWORK_OVERLAP, f"{RES}/report/findings.html", f"{RES}/report/provenance.html"]
-    + list(FINDINGS_TABLES.values())
-    + list(FINDINGS_FIGURES.values())
-    + [f"{RES}/figures/brain/networks.png"]
-    + expand(
-        f"{RES}/figures/brain/{{model}}_{{kind}}.png",
-        model=MODELS,
-        kind=["atoms", "redundancy"],
-    )
-    + (
-        [
-            f"{RES}/simulation/recovery.tsv",
-            f"{RES}/report/recovery.html",
-            f"{RES}/figures/recovery.png",
-        ]
-        if SIMULATION
-        else []
-    )
-)

@@ -4,18 +4,15 @@
 rule group:
     """Group t, q, activated and deactivated maps of every stream, layer and atom of a model."""
     input:
-        encoding=expand(
-            f"{RES}/encoding/sub-{{subject}}/{{{{model}}}}", subject=SUBJECTS
-        ),
-        geometry=lambda wc: config["data"]["bold"].format(
-            subject=SUBJECTS[0], run=RUNS[0]
-        ),
+        encoding=paths("encoding", subject=SUBJECTS),
+        geometry=config["data"]["bold"].format(subject=SUBJECTS[0], run=RUNS[0]),
+        mask=bold_mask(),
     output:
-        directory(f"{RES}/group/{{model}}"),
+        group=directory(path("group")),
     log:
-        f"{RES}/logs/group/{{model}}.log",
+        log_path("group/{model}"),
     benchmark:
-        f"{RES}/benchmarks/group/{{model}}.tsv"
+        benchmark_path("group/{model}")
     conda:
         "../../envs/encoding.yaml"
     threads: 1
@@ -25,6 +22,5 @@ rule group:
     params:
         q=config["group"]["fdr_q"],
         atom_maps=config["group"]["atom_maps"],
-        mask=config["data"]["mask"],
     script:
         "../../scripts/group.py"

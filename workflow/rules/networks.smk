@@ -4,12 +4,12 @@
 rule networks:
     """Masks of the mapped networks (npz) and a CIFTI dlabel of them for the report."""
     output:
-        npz=NETWORKS_NPZ,
-        dlabel=NETWORKS_DLABEL,
+        npz=path("networks_npz"),
+        dlabel=path("networks_dlabel"),
     log:
-        f"{RES}/logs/networks.log",
+        log_path("networks"),
     benchmark:
-        f"{RES}/benchmarks/networks.tsv"
+        benchmark_path("networks")
     conda:
         "../../envs/data.yaml"
     threads: 1

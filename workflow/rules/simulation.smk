@@ -1,4 +1,4 @@
-# Simulated BOLD with planted couplings (METHOD 8), written where real data would be read.
+# Simulated BOLD with planted couplings, written where real data would be read.
 
 if SIMULATION:
     PLANTED_MODELS = sorted({c["model"] for c in config["simulation"]["couplings"]})
@@ -7,16 +7,16 @@ if SIMULATION:
         """The planted ANs (with weights) and grayordinates of every coupling (``like``
         couplings draw their ANs among the layer's most image- or text-like ANs)."""
         input:
-            networks=NETWORKS_NPZ,
-            tables=STIMULUS_TABLES,
-            activations=[activations_dir(m) for m in PLANTED_MODELS],
+            networks=path("networks_npz"),
+            tables=paths("stimulus_table", run=RUNS),
+            activations=paths("activations", model=PLANTED_MODELS),
         output:
-            tsv=f"{RES}/simulation/ground_truth.tsv",
-            npz=f"{RES}/simulation/ground_truth.npz",
+            tsv=path("ground_truth_tsv"),
+            npz=path("ground_truth_npz"),
         log:
-            f"{RES}/logs/simulation/ground_truth.log",
+            log_path("simulation/ground_truth"),
         benchmark:
-            f"{RES}/benchmarks/simulation/ground_truth.tsv"
+            benchmark_path("simulation/ground_truth")
         conda:
             "../../envs/encoding.yaml"
         threads: 1
@@ -24,27 +24,27 @@ if SIMULATION:
             mem_mb=2000,
             runtime=10,
         params:
+            models=PLANTED_MODELS,
             couplings=config["simulation"]["couplings"],
             fraction=config["simulation"]["fraction"],
             n_ans=config["simulation"]["ans_per_coupling"],
             seed=config["simulation"]["seed"],
-            activations={m: activations_dir(m) for m in PLANTED_MODELS},
         script:
             "../../scripts/ground_truth.py"
 
     rule simulate_bold:
         """One subject's simulated CIFTI dtseries (91,282 grayordinates), one per run."""
         input:
-            tsv=rules.ground_truth.output.tsv,
-            npz=rules.ground_truth.output.npz,
-            tables=STIMULUS_TABLES,
-            activations=[activations_dir(m) for m in PLANTED_MODELS],
+            tsv=path("ground_truth_tsv"),
+            npz=path("ground_truth_npz"),
+            tables=paths("stimulus_table", run=RUNS),
+            activations=paths("activations", model=PLANTED_MODELS),
         output:
-            [config["data"]["bold"].replace("{run}", run) for run in RUNS],
+            bold=[config["data"]["bold"].replace("{run}", run) for run in RUNS],
         log:
-            f"{RES}/logs/simulation/sub-{{subject}}.log",
+            log_path("simulation/sub-{subject}"),
         benchmark:
-            f"{RES}/benchmarks/simulation/sub-{{subject}}.tsv"
+            benchmark_path("simulation/sub-{subject}")
         conda:
             "../../envs/encoding.yaml"
         threads: 1
@@ -52,10 +52,14 @@ if SIMULATION:
             mem_mb=4000,
             runtime=20,
         params:
-            subject_index=lambda wc: SUBJECTS.index(wc.subject),
-            simulation=config["simulation"],
+            models=PLANTED_MODELS,
+            subject_index=lambda wildcards: SUBJECTS.index(wildcards.subject),
+            seed=config["simulation"]["seed"],
+            sigma=config["simulation"]["noise"]["sigma"],
+            ar1=config["simulation"]["noise"]["ar1"],
+            drift=config["simulation"]["noise"]["drift"],
+            subject_variability=config["simulation"]["noise"]["subject_variability"],
             tr=config["data"]["tr"],
             hrf=config["temporal"]["hrf"],
-            activations={m: activations_dir(m) for m in PLANTED_MODELS},
         script:
             "../../scripts/simulate_bold.py"

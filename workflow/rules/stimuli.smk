@@ -11,9 +11,9 @@ if SIMULATION:
             captions=vbconfig.run_paths(config, "captions"),
             segments=config["data"]["segments"],
         log:
-            f"{RES}/logs/synthetic_movie.log",
+            log_path("synthetic_movie"),
         benchmark:
-            f"{RES}/benchmarks/synthetic_movie.tsv"
+            benchmark_path("synthetic_movie")
         conda:
             "../../envs/data.yaml"
         threads: 1
@@ -21,10 +21,10 @@ if SIMULATION:
             mem_mb=2000,
             runtime=30,
         params:
-            simulation={k: config["simulation"][k] for k in vbconfig.MOVIE_KEYS},
+            movie={k: config["simulation"][k] for k in vbconfig.MOVIE_KEYS},
             tr=config["data"]["tr"],
-            video=lambda wildcards: config["data"]["video"],
-            captions=lambda wildcards: config["data"]["captions"],
+            video_template=lambda wildcards: config["data"]["video"],
+            captions_template=lambda wildcards: config["data"]["captions"],
         script:
             "../../scripts/synthetic_movie.py"
 
@@ -37,11 +37,11 @@ rule stimulus_tables:
         captions=vbconfig.run_paths(config, "captions"),
         segments=config["data"]["segments"],
     output:
-        tables=STIMULUS_TABLES,
+        tables=paths("stimulus_table", run=RUNS),
     log:
-        f"{RES}/logs/stimulus_tables.log",
+        log_path("stimulus_tables"),
     benchmark:
-        f"{RES}/benchmarks/stimulus_tables.tsv"
+        benchmark_path("stimulus_tables")
     conda:
         "../../envs/data.yaml"
     threads: 1

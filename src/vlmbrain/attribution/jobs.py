@@ -1,9 +1,13 @@
-"""The attribution rules' work, one function per rule, called by ``scripts/attribution_*.py``."""
+"""The jobs of the attribution rules: one function per rule, named for it.
+
+Each takes the rule's declared inputs and outputs as paths and its params as keyword
+arguments; the science lives below (``features``, ``banded``, ``partition``,
+``significance``, ``cells``, ``plots``).
+"""
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,41 +21,36 @@ from vlmbrain.attribution.features import (
     reference_key,
 )
 from vlmbrain.attribution.partition import MAPS, map_key, mapped_layers, partition_model
-from vlmbrain.attribution.plots import attribution_figure
+from vlmbrain.attribution.plots import unique_variance_figure
 from vlmbrain.attribution.significance import unique_group_maps
-from vlmbrain.encoding.atoms import layer_files, read_timing
-from vlmbrain.encoding.temporal import kept_rows
+from vlmbrain.encoding.atoms import layer_files
 from vlmbrain.fmri.bold import brain_models_of, load_subject_bold
 from vlmbrain.fmri.cifti import write_dscalar
-from vlmbrain.io import atomic_path, layer_name, read_tsv, save_npz, write_tsv
+from vlmbrain.io import layer_name, read_tsv, save_npz, write_tsv
 from vlmbrain.networks.templates import load_networks
+from vlmbrain.stimuli.table import kept_rows, read_timing
 
 log = logging.getLogger("vlmbrain")
 
 
-def attribution_features(regressors, models, out_npz, out_tsv, *, n_components,
-                         reference_per_layer, reference_components_, references):
-    """Feature spaces of every layer and the modality references (once for all subjects).
+def attribution_features(*, regressors, features, table, models, n_components,
+                         reference_per_layer, reference_components, references):
+    """Rule ``attribution_features``: every layer's feature space and the references.
 
     Parameters
     ----------
     regressors : list of str
-        ``results/regressors/{model}`` of each model, in the order of ``models``.
+        ``regressors/{model}`` of each model, in the order of ``models``.
+    features : str
+        Output ``attribution/features.npz``: T x k float32 spaces keyed
+        :func:`~vlmbrain.attribution.features.feature_key` and
+        :func:`~vlmbrain.attribution.features.reference_key`.
+    table : str
+        Output ``attribution/features.tsv``: ``model, stream, layer, n_ans,
+        n_components, explained`` per space (references: ``model`` = ``reference``).
     models : list of str
-    out_npz : str
-        Feature spaces (:func:`~vlmbrain.attribution.features.feature_key`,
-        :func:`~vlmbrain.attribution.features.reference_key`), T_kept x k float32.
-    out_tsv : str
-        ``model, stream, layer, n_ans, n_components, explained`` per feature space and per
-        reference (``model`` = ``reference``, ``stream`` = its name).
-    n_components : int
-        Components of each layer's space (``attribution.n_components``).
-    reference_per_layer : int
-        Leading components of each layer entering a reference.
-    reference_components_ : int
-        Components of each reference.
-    references : dict
-        Reference name -> stream names that span it in every model (``attribution.references``).
+    n_components, reference_per_layer, reference_components, references
+        ``attribution.*``.
     """
     arrays, rows, blocks = {}, [], {name: [] for name in references}
     for model, folder in zip(models, regressors, strict=True):
@@ -72,25 +71,43 @@ def attribution_features(regressors, models, out_npz, out_tsv, *, n_components,
                 f"attribution.references.{name} names streams {references[name]} that no "
                 f"configured model ({models}) has; name streams that exist"
             )
-        scores, explained = reference_components(parts, reference_components_)
+        scores, explained = reference_components(parts, reference_components)
         arrays[reference_key(name)] = scores
-        rows.append(("reference", name, -1, len(parts) * reference_per_layer, scores.shape[1],
+        rows.append(("reference", name, -1, sum(p.shape[1] for p in parts), scores.shape[1],
                      float(explained.sum())))
-        log.info("reference %s: %d layers, %d components hold %.3f of their leading span",
+        log.info("reference %s: %d layers; %d components hold %.3f of their leading components",
                  name, len(parts), scores.shape[1], explained.sum())
-    save_npz(out_npz, **arrays)
-    write_tsv(out_tsv, pd.DataFrame(rows, columns=["model", "stream", "layer", "n_ans",
-                                                   "n_components", "explained"]))
+    save_npz(features, **arrays)
+    write_tsv(table, pd.DataFrame(rows, columns=["model", "stream", "layer", "n_ans",
+                                                 "n_components", "explained"]))
 
 
-def attribution_subject(bold, tables, features, out_npz, *, model, tr, drop_rest, mask,
-                        against, alphas, n_ratios, log10_span, chunk_size, backend="numpy",
-                        device=None, threads=1):
-    """Unique and shared held-out R^2 of every layer of one model in one subject.
+def attribution_subject(*, bold, tables, features, partition, model, tr, drop_rest, against,
+                        alphas, n_ratios, log10_span, chunk_size, backend="numpy", device=None,
+                        threads=1, mask=()):
+    """Rule ``attribution_subject``: unique and shared held-out R^2 of one model's layers.
 
-    ``threads`` bounds the BLAS threads of the solver (the job's ``threads``).
+    Parameters
+    ----------
+    bold, tables : list of str
+        The subject's BOLD runs and the stimulus tables, in run order.
+    features : str
+        ``attribution/features.npz``.
+    partition : str
+        Output ``attribution/sub-{subject}/{model}.npz``: per layer
+        ``{stream}.layer-LL.{unique,shared,r2_joint,r2_stream}`` and per reference set
+        ``reference.{names}`` (V float32 held-out R^2).
+    model : str
+    tr, drop_rest
+        ``data.tr``, ``temporal.drop_rest``.
+    against, alphas, n_ratios, log10_span, chunk_size, backend, device
+        ``attribution.*``.
+    threads : int
+        BLAS threads of the solver (the job's threads).
+    mask : list of str
+        ``[data.mask]`` (NIfTI brain mask) or empty.
     """
-    rows = read_timing(tables)
+    rows = read_timing(list(tables))
     runs = rows["run"].to_numpy()[kept_rows(rows, drop_rest)]
     with np.load(features) as data:
         feats = {k: data[k] for k in data.files}
@@ -100,51 +117,74 @@ def attribution_subject(bold, tables, features, out_npz, *, model, tr, drop_rest
             f"{features}: feature spaces have {n_t} time points but the stimulus tables keep "
             f"{runs.size}; rerun attribution_features with the same tables and temporal settings"
         )
-    Y = load_subject_bold(list(bold), list(tables), tr, drop_rest=drop_rest, mask=mask)
-    out = partition_model(Y, runs, feats, model, against, alphas, n_ratios, log10_span,
-                          chunk_size=chunk_size, backend=backend, device=device,
+    Y = load_subject_bold(list(bold), list(tables), tr, drop_rest=drop_rest,
+                          mask=mask[0] if mask else None)
+    out = partition_model(Y, runs, feats, model, dict(against), list(alphas), n_ratios,
+                          log10_span, chunk_size=chunk_size, backend=backend, device=device,
                           blas_threads=threads)
-    save_npz(out_npz, **out)
+    save_npz(partition, **out)
 
 
-def attribution_group(subjects, networks, geometry, out_npz, out_cells, out_dscalar, *, model,
-                      against, mask=None, q=0.05, n_flips=10000, seed=0):
-    """Group maps of unique R^2 of one model, their network cells and a CIFTI dscalar."""
+def attribution_group(*, subjects, networks, geometry, maps, cells, dscalar, model, against,
+                      q=0.05, n_flips=10000, seed=0, mask=()):
+    """Rule ``attribution_group``: group maps of unique R^2 of one model.
+
+    Parameters
+    ----------
+    subjects : list of str
+        ``attribution/sub-{subject}/{model}.npz`` of every subject.
+    networks : str
+        ``networks/networks.npz``.
+    geometry : str
+        A BOLD file of the data (the maps' grayordinates).
+    maps : str
+        Output npz: per layer ``{stream}.layer-LL.{t,p,q,significant,mean_unique,
+        mean_shared,mean_joint}`` (:func:`~vlmbrain.attribution.significance.unique_group_maps`).
+    cells : str
+        Output TSV: the model's network cells, without the FDR over cells
+        (:func:`~vlmbrain.attribution.cells.layer_cells`).
+    dscalar : str
+        Output CIFTI dscalar: per layer, the group mean unique R^2 where significant.
+    model : str
+    against, q, n_flips, seed
+        ``attribution.against``, ``attribution.fdr_q``, ``attribution.n_flips``, ``attribution.seed``.
+    mask : list of str
+        ``[data.mask]`` or empty.
+    """
     names, masks = load_networks(networks)
-    data = [np.load(path) for path in subjects]
+    data = [np.load(p) for p in subjects]
     try:
         keys = sorted(data[0].files)
-        for path, d in zip(subjects, data):
+        for p, d in zip(subjects, data):
             if sorted(d.files) != keys:
-                raise ValueError(f"{path}: its layers differ from {subjects[0]}; rerun attribution_subject")
-        layers = mapped_layers(keys)
-        arrays, cells, maps, map_names = {}, [], [], []
-        for stream, layer in tqdm(layers, desc=f"attribution group {model}", mininterval=5):
+                raise ValueError(f"{p}: its layers differ from {subjects[0]}; rerun attribution_subject")
+        arrays, rows, planes, plane_names = {}, [], [], []
+        for stream, layer in tqdm(mapped_layers(keys), desc=f"attribution group {model}", mininterval=5):
             stack = {kind: np.stack([d[map_key(stream, layer, kind)] for d in data]) for kind in MAPS}
             res = unique_group_maps(stack["unique"], stack["shared"], stack["r2_joint"], q=q,
                                     n_flips=n_flips, seed=seed)
-            for kind, value in res.items():
-                arrays[map_key(stream, layer, kind)] = value
+            arrays.update({map_key(stream, layer, kind): value for kind, value in res.items()})
             reference = "+".join(against[stream])
-            cells.append(layer_cells(model, stream, layer, reference, res, names, masks))
-            maps.append(np.where(res["significant"], res["mean_unique"], 0.0))
-            map_names.append(f"{model} {stream} {layer_name(layer)} unique R2 vs {reference} (q<={q})")
+            rows.append(layer_cells(model, stream, layer, reference, res, names, masks))
+            planes.append(np.where(res["significant"], res["mean_unique"], 0.0))
+            plane_names.append(f"{model} {stream} {layer_name(layer)} unique R2 vs {reference} (q<={q})")
     finally:
         for d in data:
             d.close()
-    save_npz(out_npz, **arrays)
-    write_tsv(out_cells, pd.concat(cells, ignore_index=True))
-    write_dscalar(out_dscalar, np.stack(maps).astype(np.float32), map_names,
-                  brain_models_of(geometry, mask))
+    save_npz(maps, **arrays)
+    write_tsv(cells, pd.concat(rows, ignore_index=True))
+    write_dscalar(dscalar, np.stack(planes).astype(np.float32), plane_names,
+                  brain_models_of(geometry, mask[0] if mask else None))
 
 
-def attribution_tables(cells, out_table, out_architecture, *, q=0.05):
-    """``attribution.tsv`` (BH-FDR over all cells) and the architecture on unique maps."""
-    table = drives_unique(pd.concat([read_tsv(p) for p in cells], ignore_index=True), q)
-    write_tsv(out_table, table)
-    write_tsv(out_architecture, architecture_unique(table))
+def attribution_tables(*, cells, table, architecture, q=0.05):
+    """Rule ``attribution_tables``: ``attribution.tsv`` (BH-FDR over all cells) and the
+    architecture finding on unique maps (``architecture_unique.tsv``)."""
+    found = drives_unique(pd.concat([read_tsv(p) for p in cells], ignore_index=True), q)
+    write_tsv(table, found)
+    write_tsv(architecture, architecture_unique(found))
 
 
-def attribution_figure_job(table, out_figure, *, model):
-    """The attribution figure of one model from ``attribution.tsv``."""
-    attribution_figure(read_tsv(table), model, out_figure)
+def attribution_figure(*, table, figure, model):
+    """Rule ``attribution_figure``: unique and shared R^2 per network across one model's layers."""
+    unique_variance_figure(read_tsv(table), model, figure)

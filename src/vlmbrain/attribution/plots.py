@@ -8,13 +8,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from vlmbrain.findings.figures import STREAM_STYLES, save_figure  # noqa: E402
+from vlmbrain.findings.line_figures import STREAM_STYLES, save_figure  # noqa: E402
 
 STREAM_COLOURS = {"image": "#1f77b4", "text": "#d62728", "fusion_image": "#2ca02c",
                   "fusion_text": "#9467bd"}
 
 
-def attribution_figure(cells, model, path):
+def unique_variance_figure(cells, model, path):
     """One panel per network: each stream's unique R^2 (solid, filled where it drives the
     network uniquely) and shared R^2 (thin, grey) across layers.
 

@@ -1,4 +1,4 @@
-"""Noise ceiling from the validation clip repeated in every run (METHOD 5)."""
+"""Noise ceiling from the validation clip repeated in every run."""
 
 from __future__ import annotations
 

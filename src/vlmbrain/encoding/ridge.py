@@ -1,4 +1,4 @@
-"""Leave-one-run-out ridge prediction of grayordinates from atoms (METHOD 5).
+"""Leave-one-run-out ridge prediction of grayordinates from atoms.
 
 Same estimator as himalaya's ``RidgeCV(alphas, cv=inner, fit_intercept=False)``: per
 outer fold (one held-out run) the alpha of each grayordinate is chosen by inner

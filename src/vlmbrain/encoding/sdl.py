@@ -1,4 +1,4 @@
-"""Sparse dictionary learning of a layer's AN regressors into temporal atoms (METHOD 4)."""
+"""Sparse dictionary learning of a layer's AN regressors into temporal atoms."""
 
 from __future__ import annotations
 

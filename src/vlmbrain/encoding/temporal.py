@@ -1,12 +1,12 @@
-"""Temporal model (METHOD 3): AN series -> HRF-convolved, z-scored regressors.
+"""Temporal model: AN series -> HRF-convolved, z-scored regressors.
 
 Each step is a stateless scikit-learn transformer that knows the run of every row, so
 that nothing (z-scoring statistics, HRF tails) crosses a run boundary:
 
 ``MovieStandardizer`` (z-score over movie TRs, rest set to 0) -> ``HRFConvolver`` ->
 ``RowSelector`` (drop rest) -> ``RunStandardizer`` (z-score per run).
-:func:`regressor_pipeline` chains them; :func:`timing` gives the row labels from the
-stimulus tables.
+:func:`regressor_pipeline` chains them on the row labels of
+:func:`vlmbrain.stimuli.table.timing`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import pandas as pd
 from nilearn.glm.first_level import hemodynamic_models
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
+
+from vlmbrain.stimuli.table import kept_rows
 
 
 def hrf_kernel(hrf="spm", tr=1.0, time_length=32.0):
@@ -165,38 +167,8 @@ class RunStandardizer(_Stateless):
         return out
 
 
-def timing(tables):
-    """Row labels of all TRs of all runs from the stimulus tables.
-
-    Parameters
-    ----------
-    tables : DataFrame or list of DataFrame
-        Stimulus tables (``read_stimulus_table``), in ``data.runs`` order.
-
-    Returns
-    -------
-    DataFrame
-        ``run, tr, movie, validation`` per TR, runs concatenated.
-    """
-    if not isinstance(tables, pd.DataFrame):
-        tables = pd.concat(list(tables), ignore_index=True)
-    return pd.DataFrame(
-        {
-            "run": tables["run"].astype(str).to_numpy(),
-            "tr": tables["tr"].astype(int).to_numpy(),
-            "movie": (tables["condition"] == "movie").to_numpy(),
-            "validation": tables["validation"].astype(bool).to_numpy(),
-        }
-    )
-
-
-def kept_rows(rows, drop_rest=True):
-    """Boolean mask of the rows kept for modelling (movie rows when ``drop_rest``)."""
-    return rows["movie"].to_numpy() if drop_rest else np.ones(len(rows), bool)
-
-
 def regressor_pipeline(rows, hrf="spm", tr=1.0, drop_rest=True):
-    """The temporal model of METHOD 3 as a scikit-learn ``Pipeline``.
+    """The temporal model as a scikit-learn ``Pipeline``.
 
     Parameters
     ----------

@@ -216,6 +216,28 @@ def representative_atoms(overlap):
     )
 
 
+def redundancy_layers(overlap):
+    """Per stream of one model, the layer with the most driving (atom, network, sign) pairs.
+
+    Parameters
+    ----------
+    overlap : DataFrame
+        Rows of ``network_overlap.tsv`` of one model.
+
+    Returns
+    -------
+    dict
+        ``{stream: (layer, n_driving_pairs)}`` in the order streams first appear (ties:
+        the first layer).
+    """
+    per_layer = overlap.groupby(["stream", "layer"])["drives"].sum()
+    out = {}
+    for stream in dict.fromkeys(overlap["stream"]):
+        counts = per_layer.loc[stream]
+        out[stream] = (int(counts.idxmax()), int(counts.max()))
+    return out
+
+
 def signed_map(t, activated, deactivated):
     """The atom's t values at its activated and deactivated grayordinates, 0 elsewhere."""
     return np.where(activated | deactivated, t, 0.0).astype(np.float32)

@@ -35,7 +35,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap, Normalize  # noqa: E402
 
 from vlmbrain.encoding.atoms import layer_files  # noqa: E402
-from vlmbrain.findings import brainmaps, figures  # noqa: E402
+from vlmbrain.findings import brainmaps, line_figures  # noqa: E402
 from vlmbrain.fmri.cifti import write_dlabel  # noqa: E402
 from vlmbrain.io import write_tsv  # noqa: E402
 from vlmbrain.networks.templates import load_networks  # noqa: E402
@@ -159,9 +159,11 @@ def depth_colours(n_layers):
     return [tuple(cmap(i / (n_layers - 1))) for i in range(n_layers)]
 
 
-def depth(encoding_dirs, networks_npz, networks_dlabel, out_dlabel, out_figure, out_table,
-          model, q=0.05, n_flips=10000, seed=0):
+def depth_maps(encoding_dirs, networks_npz, networks_dlabel, out_dlabel, out_figure, out_table,
+               model, q=0.05, n_flips=10000, seed=0):
     """Preferred-layer maps of one model: a dlabel (one map per stream), a figure, a table.
+
+    The work of the ``depth`` rule (:func:`vlmbrain.findings.jobs.depth`).
 
     Parameters
     ----------
@@ -220,7 +222,7 @@ def depth(encoding_dirs, networks_npz, networks_dlabel, out_dlabel, out_figure, 
                  model, stream, n_sig, n_vox)
     write_dlabel(out_dlabel, np.stack(labels), tables, map_name=map_names, bm_axis=bm_axis)
     write_tsv(out_table, pd.concat(frames, ignore_index=True)[TABLE_COLUMNS])
-    figures.save_figure(_figure(model, positions, bm_axis, q, len(dirs)), out_figure, dpi=80)
+    line_figures.save_figure(_figure(model, positions, bm_axis, q, len(dirs)), out_figure, dpi=80)
 
 
 def _figure(model, positions, bm_axis, q, n_subjects):

@@ -45,9 +45,13 @@ def layer_index(manifests):
     )
 
 
-def layer_file(root, model, stream, layer, suffix=".npz"):
-    """Path ``{root}/{model}/{stream}/layer-{LL}{suffix}`` of the design's layer files."""
-    return Path(root) / model / stream / f"{layer_name(layer)}{suffix}"
+def layer_file(folders, model, stream, layer, suffix=".npz"):
+    """Path ``{folders[model]}/{stream}/layer-{LL}{suffix}`` of a model's layer files.
+
+    ``folders`` maps each model to its folder (``results/group/{model}``,
+    ``results/atoms/{model}``, ...).
+    """
+    return Path(folders[model]) / stream / f"{layer_name(layer)}{suffix}"
 
 
 def load_group_layer(path, n_grayordinates=None):

@@ -1,6 +1,6 @@
 """The four findings as tables, one row per (model, stream, layer, network).
 
-Definitions (METHOD.md section 7; columns documented in ``docs/outputs.md``):
+Definitions (columns documented in ``docs/outputs.md``):
 
 - An atom *drives* a network with a sign when its activated (sign +1) or deactivated
   (sign -1) group map is enriched in the network (``network_overlap.tsv``, ``drives``).
@@ -224,15 +224,15 @@ def layer_findings(activated, deactivated, mean_r, codes, overlap, names, masks)
     return prediction, redundancy, polarity
 
 
-def layer_tables(index, group_root, atoms_root, overlap, names, masks):
+def layer_tables(index, group_dirs, atoms_dirs, overlap, names, masks):
     """Prediction, redundancy and polarity tables over all configured layers.
 
     Parameters
     ----------
     index : DataFrame
         Configured layers (``model, stream, layer``).
-    group_root, atoms_root : str or Path
-        ``results/group`` and ``results/atoms``.
+    group_dirs, atoms_dirs : mapping
+        ``{model: results/group/{model}}`` and ``{model: results/atoms/{model}}``.
     overlap : DataFrame
         ``network_overlap.tsv``.
     names : sequence of str
@@ -247,8 +247,8 @@ def layer_tables(index, group_root, atoms_root, overlap, names, masks):
     out = {"prediction": [], "redundancy": [], "polarity": []}
     for row in tqdm(index.itertuples(), total=len(index), desc="findings tables"):
         key = (row.model, row.stream, int(row.layer))
-        group = load_group_layer(layer_file(group_root, *key), masks.shape[1])
-        codes = load_codes(layer_file(atoms_root, *key))
+        group = load_group_layer(layer_file(group_dirs, *key), masks.shape[1])
+        codes = load_codes(layer_file(atoms_dirs, *key))
         parts = layer_findings(
             group["activated"],
             group["deactivated"],

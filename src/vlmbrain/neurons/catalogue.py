@@ -303,39 +303,3 @@ function draw(){const words=document.getElementById('q').value.toLowerCase().spl
 document.getElementById('q').oninput=draw;draw();
 </script></body></html>
 """
-
-
-def catalogue_job(
-    models,
-    ans_paths,
-    summary_paths,
-    networks_npz,
-    atoms_dirs,
-    out_catalogue,
-    out_summary,
-    out_figure,
-    out_html,
-    grayordinate_ans=(),
-    grayordinate_summaries=(),
-    ground_truth=None,
-    out_enrichment=None,
-):
-    """Write the catalogue, network summary, figure, HTML table (and planted enrichment)."""
-    from vlmbrain.io import atomic_path, write_tsv
-    from vlmbrain.networks.templates import load_networks
-    from vlmbrain.neurons.figures import catalogue_figure
-
-    network_names, _ = load_networks(networks_npz)
-    cat = build_catalogue(
-        ans_paths, network_names, dict(zip(models, atoms_dirs)), list(grayordinate_ans)
-    )
-    summary = network_summary(summary_paths, list(grayordinate_summaries))
-    write_tsv(out_catalogue, cat)
-    write_tsv(out_summary, summary)
-    catalogue_figure(summary, out_figure)
-    with atomic_path(out_html) as tmp:
-        Path(tmp).write_text(catalogue_html(cat), encoding="utf-8")
-    if ground_truth is not None and out_enrichment is not None:
-        write_tsv(
-            out_enrichment, planted_enrichment(ground_truth, ans_paths, list(grayordinate_ans))
-        )

@@ -1,4 +1,8 @@
-"""The work of each neurons rule: thin functions over files, called by ``scripts/neurons_*``.
+"""The jobs of the neurons rules: one function per rule, named for it.
+
+Each takes the rule's declared inputs and outputs as paths and its params as keyword
+arguments; the statistics live below (:mod:`vlmbrain.stats`, ``null``, ``cohort``) and
+the table columns in ``summary``.
 
 Files (under ``results/``):
 
@@ -23,19 +27,27 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from vlmbrain.io import layer_name, read_json, save_npy, save_npz, write_tsv
+from vlmbrain.io import layer_name, read_json, save_npy, save_npz, single, write_tsv
+from vlmbrain.neurons.summary import (
+    an_parcel_columns,
+    an_table,
+    grayordinate_an_columns,
+    grayordinate_layer_row,
+    grayordinate_summary,
+    parcel_summary,
+)
 
 log = logging.getLogger("vlmbrain")
 
 __all__ = [
     "layers_of",
     "layer_key",
-    "an_table",
-    "parcel_bold_job",
-    "subject_job",
-    "group_job",
-    "cohort_bold_job",
-    "grayordinate_job",
+    "neurons_parcel_bold",
+    "neurons_subject",
+    "neurons_group",
+    "neurons_cohort_bold",
+    "neurons_grayordinates",
+    "neurons_catalogue",
 ]
 
 
@@ -55,6 +67,11 @@ def layers_of(manifest_path):
             for layer in range(int(info["n_layers"]))
         ]
     return out
+
+
+def manifest_of(activations):
+    """The manifest file of an activations folder."""
+    return Path(activations) / "manifest.json"
 
 
 def layer_key(kind, stream, layer):
@@ -82,23 +99,14 @@ def load_regressors(regressors_dir, stream, layer, n_trs, n_ans):
     return np.asarray(X, dtype=np.float32)
 
 
-def an_table(model, stream, layer, n_heads, head_dim):
-    """Identifiers of a layer's ANs: model, stream, layer, head, dim, column."""
-    column = np.arange(n_heads * head_dim)
-    return pd.DataFrame(
-        {
-            "model": model,
-            "stream": stream,
-            "layer": int(layer),
-            "head": column // head_dim,
-            "dim": column % head_dim,
-            "column": column,
-        }
-    )
+def neurons_parcel_bold(*, bold, tables, parcel_bold, tr, drop_rest, parcellation, mask=(),
+                        parcellation_file=()):
+    """Rule ``neurons_parcel_bold``: parcel-average BOLD of one subject (T_kept x P).
 
-
-def parcel_bold_job(bold_paths, tables, tr, drop_rest, parcellation, out_npz, mask=None):
-    """Parcel-average BOLD of one subject (T_kept x P)."""
+    ``mask`` is ``[data.mask]`` or empty; ``parcellation_file`` the dlabel file of a
+    custom ``parcellation`` (declared so that the job reruns when it changes) or empty.
+    """
+    bold_paths, mask = list(bold), single(mask)
     from vlmbrain.fmri.bold import load_subject_bold
     from vlmbrain.neurons.parcels import load_parcellation, parcel_series
 
@@ -111,23 +119,24 @@ def parcel_bold_job(bold_paths, tables, tr, drop_rest, parcellation, out_npz, ma
         )
     series = parcel_series(bold, index, len(names))
     log.info("parcel BOLD: %d TRs x %d parcels", *series.shape)
-    save_npz(out_npz, series=series, names=np.array(names))
+    save_npz(parcel_bold, series=series, names=np.array(names))
 
 
-def subject_job(parcel_npz, manifest_path, regressors_dir, out_npz, ar_bins=100):
-    """Every AN of every layer of one model against one subject's parcels."""
+def neurons_subject(*, parcel_bold, activations, regressors, stats, ar_bins=100):
+    """Rule ``neurons_subject``: every AN of every layer of one model against one
+    subject's parcels (``activations`` gives the layers, ``regressors`` their series)."""
     from vlmbrain.stats import ar1_glm, fisher_z
 
-    with np.load(parcel_npz) as data:
+    with np.load(parcel_bold) as data:
         Y, names = data["series"], data["names"]
     arrays = {"names": names}
-    for stream, layer, heads, dim in tqdm(layers_of(manifest_path), desc="layers"):
-        X = load_regressors(regressors_dir, stream, layer, Y.shape[0], heads * dim)
+    for stream, layer, heads, dim in tqdm(layers_of(manifest_of(activations)), desc="layers"):
+        X = load_regressors(regressors, stream, layer, Y.shape[0], heads * dim)
         fit = ar1_glm(Y, X, bins=ar_bins, pairwise=True)
         r, t = fit["r"], fit["t"]
         arrays[layer_key("z", stream, layer)] = fisher_z(r).astype(np.float32)
         arrays[layer_key("t", stream, layer)] = t.astype(np.float32)
-    save_npz(out_npz, **arrays)
+    save_npz(stats, **arrays)
 
 
 def _parcel_networks(parcellation, networks_npz):
@@ -139,20 +148,23 @@ def _parcel_networks(parcellation, networks_npz):
     return names, parcel_networks(index, masks, len(names)), net_names
 
 
-def group_job(
+def neurons_group(
+    *,
     model,
-    subject_npzs,
-    parcel_npzs,
-    manifest_path,
-    regressors_dir,
+    subjects,
+    parcel_bold,
+    activations,
+    regressors,
+    networks,
+    parcels,
+    ans,
+    summary,
     parcellation,
-    networks_npz,
-    out_npz,
-    out_ans,
-    out_summary,
     q=0.05,
+    parcellation_file=(),
 ):
-    """Group test per (AN, parcel), BH-FDR per layer, per-AN and network tables.
+    """Rule ``neurons_group``: group test per (AN, parcel), BH-FDR per layer, per-AN and
+    network tables.
 
     A pair is significant when its subjects' Fisher z differ from 0 consistently (one-sample
     t across subjects) *and* its correlation with the subject-average parcel series exceeds
@@ -169,7 +181,9 @@ def group_job(
     from vlmbrain.stats import OneSampleT, fdr_mask
     from vlmbrain.neurons.null import circular_null_z
 
-    names, parcel_net, net_names = _parcel_networks(parcellation, networks_npz)
+    subject_npzs, parcel_npzs = list(subjects), list(parcel_bold)
+    out_npz, out_ans, out_summary = parcels, ans, summary
+    names, parcel_net, net_names = _parcel_networks(parcellation, networks)
     names = np.asarray(names)
     for path in list(subject_npzs) + list(parcel_npzs):
         with np.load(path) as data:
@@ -179,13 +193,13 @@ def group_job(
         raise ValueError(f"{len(subject_npzs)} subject files but {len(parcel_npzs)} parcel files")
     average = cohort_mean(np.load(path)["series"] for path in parcel_npzs)
     arrays, ans, summary = {"names": names, "networks": np.array(net_names)}, [], []
-    for stream, layer, heads, dim in tqdm(layers_of(manifest_path), desc="layers"):
+    for stream, layer, heads, dim in tqdm(layers_of(manifest_of(activations)), desc="layers"):
         acc = OneSampleT()
         for path in subject_npzs:
             with np.load(path) as data:
                 acc.add(data[layer_key("z", stream, layer)])
         mean_z, t, p_t = acc.result()
-        X = load_regressors(regressors_dir, stream, layer, average.shape[0], heads * dim)
+        X = load_regressors(regressors, stream, layer, average.shape[0], heads * dim)
         r_avg, z_shift = circular_null_z(X, average, dtype=np.float64)
         p_shift = 2.0 * ndtr(-np.abs(z_shift))
         p = np.where(np.sign(r_avg) == np.sign(t), np.maximum(p_t, p_shift), 1.0)
@@ -200,85 +214,23 @@ def group_job(
         ).astype(np.int32)
         table = an_table(model, stream, layer, heads, dim)
         table = table.join(
-            _an_parcel_columns(t, qv, mean_r, pos, neg, names, parcel_net, net_names)
+            an_parcel_columns(t, qv, mean_r, pos, neg, names, parcel_net, net_names)
         )
         ans.append(table)
-        summary.append(_parcel_summary(model, stream, layer, pos, neg, parcel_net, net_names))
+        summary.append(parcel_summary(model, stream, layer, pos, neg, parcel_net, net_names))
     save_npz(out_npz, **arrays)
     write_tsv(out_ans, pd.concat(ans, ignore_index=True))
     write_tsv(out_summary, pd.concat(summary, ignore_index=True))
 
 
-def _an_parcel_columns(t, qv, mean_r, pos, neg, names, parcel_net, net_names, max_listed=20):
-    """Per-AN parcel-level columns of one layer (no loop over ANs except the list strings)."""
-    N = t.shape[0]
-    rows = np.arange(N)
-    sig = pos | neg
-    score = np.where(sig, np.abs(t), -np.inf)
-    best = np.where(sig.any(1), score.argmax(1), np.abs(t).argmax(1))
-    net_of_best = parcel_net[best]
-    out = {
-        "n_parcels_pos": pos.sum(1),
-        "n_parcels_neg": neg.sum(1),
-        "best_parcel": names[best],
-        "best_parcel_network": np.where(
-            net_of_best >= 0, np.asarray(net_names + [""])[net_of_best], ""
-        ),
-        "best_parcel_t": t[rows, best],
-        "best_parcel_r": mean_r[rows, best],
-        "best_parcel_q": qv[rows, best],
-    }
-    for k, net in enumerate(net_names):
-        inside = parcel_net == k
-        out[f"parcels_pos_{net}"] = pos[:, inside].sum(1)
-        out[f"parcels_neg_{net}"] = neg[:, inside].sum(1)
-        # signed t of the strongest significant parcel of the network (0: none)
-        t_in = np.where(sig[:, inside], t[:, inside], 0.0)
-        pick = np.abs(t_in).argmax(1) if inside.any() else None
-        out[f"max_t_{net}"] = t_in[rows, pick] if inside.any() else np.zeros(N)
-    out["top_parcels"] = _top_parcels(t, sig, names, max_listed)
-    return pd.DataFrame(out)
-
-
-def _top_parcels(t, sig, names, max_listed):
-    """Per AN, its ``max_listed`` strongest significant parcels as ``+name,-name,...``."""
-    order = np.argsort(-np.abs(t), axis=1)[:, :max_listed]
-    rows = np.arange(t.shape[0])[:, None]
-    keep = sig[rows, order]
-    signs = np.where(t[rows, order] > 0, "+", "-")
-    labels = np.char.add(signs, names[order].astype(str))
-    return np.array([",".join(lab[k]) for lab, k in zip(labels, keep)], dtype=object)
-    return pd.DataFrame(out)
-
-
-def _parcel_summary(model, stream, layer, pos, neg, parcel_net, net_names):
-    """Per-network neuron-level columns of one layer (parcel resolution)."""
-    N = pos.shape[0]
-    rows = []
-    for k, net in enumerate(net_names):
-        inside = parcel_net == k
-        n_par = int(inside.sum())
-        p_in, n_in = pos[:, inside], neg[:, inside]
-        rows.append(
-            {
-                "model": model,
-                "stream": stream,
-                "layer": int(layer),
-                "network": net,
-                "n_parcels": n_par,
-                "ans_per_parcel": float((p_in | n_in).sum() / n_par) if n_par else np.nan,
-                "ans_per_parcel_pos": float(p_in.sum() / n_par) if n_par else np.nan,
-                "ans_per_parcel_neg": float(n_in.sum() / n_par) if n_par else np.nan,
-                "n_significant_ans": int((p_in | n_in).any(1).sum()),
-                "share_positive_ans": float(p_in.any(1).sum() / N),
-                "share_negative_ans": float(n_in.any(1).sum() / N),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def cohort_bold_job(bold_paths_by_subject, tables, tr, drop_rest, out_npy, mask=None):
-    """Cohort-mean BOLD (T_kept x V), loading one subject at a time."""
+def neurons_cohort_bold(*, bold, tables, cohort, n_subjects, tr, drop_rest, mask=()):
+    """Rule ``neurons_cohort_bold``: cohort-mean BOLD (T_kept x V), loading one subject at
+    a time; ``bold`` lists every subject's runs, subject after subject."""
+    bold, mask = list(bold), single(mask)
+    if len(bold) % n_subjects:
+        raise ValueError(f"{len(bold)} BOLD files do not split into {n_subjects} subjects")
+    per = len(bold) // n_subjects
+    bold_paths_by_subject = [bold[i * per : (i + 1) * per] for i in range(n_subjects)]
     from vlmbrain.fmri.bold import load_subject_bold
     from vlmbrain.neurons.cohort import cohort_mean
 
@@ -286,31 +238,34 @@ def cohort_bold_job(bold_paths_by_subject, tables, tr, drop_rest, out_npy, mask=
         for paths in tqdm(bold_paths_by_subject, desc="subjects"):
             yield load_subject_bold(list(paths), list(tables), tr, drop_rest=drop_rest, mask=mask)
 
-    save_npy(out_npy, cohort_mean(bolds()))
+    save_npy(cohort, cohort_mean(bolds()))
 
 
-def grayordinate_job(
+def neurons_grayordinates(
+    *,
     model,
-    cohort_npy,
-    manifest_path,
-    regressors_dir,
-    networks_npz,
-    out_npz,
-    out_ans,
-    out_summary,
-    out_layers,
+    cohort,
+    activations,
+    regressors,
+    networks,
+    counts,
+    ans,
+    summary,
+    layers,
     q=0.05,
     n_shifts=200,
     chunk_size=8192,
     seed=0,
     enrichment_q=0.05,
 ):
-    """Every AN of every layer of one model against every grayordinate of the cohort."""
+    """Rule ``neurons_grayordinates``: every AN of every layer of one model against every
+    grayordinate of the cohort."""
+    out_npz, out_ans, out_summary, out_layers = counts, ans, summary, layers
     from vlmbrain.networks.templates import load_networks
     from vlmbrain.neurons.cohort import GrayordinateEncoder
 
-    net_names, masks = load_networks(networks_npz)
-    target = np.load(cohort_npy)
+    net_names, masks = load_networks(networks)
+    target = np.load(cohort)
     encoder = GrayordinateEncoder(
         target,
         masks,
@@ -321,53 +276,62 @@ def grayordinate_job(
         enrichment_q=enrichment_q,
     )
     arrays, ans, summary, layers = {"networks": np.array(net_names)}, [], [], []
-    sizes = masks.sum(1)
-    for stream, layer, heads, dim in tqdm(layers_of(manifest_path), desc="layers"):
-        X = load_regressors(regressors_dir, stream, layer, target.shape[0], heads * dim)
+    for stream, layer, heads, dim in tqdm(layers_of(manifest_of(activations)), desc="layers"):
+        X = load_regressors(regressors, stream, layer, target.shape[0], heads * dim)
         res = encoder.encode(X)
         arrays[layer_key("bn_counts", stream, layer)] = res["bn_counts"]
         arrays[layer_key("an_counts", stream, layer)] = res["an_counts"]
-        table = an_table(model, stream, layer, heads, dim)
-        table["n_grayordinates_pos"] = res["an_total"][:, 0]
-        table["n_grayordinates_neg"] = res["an_total"][:, 1]
-        table["best_grayordinate_r"] = res["best_r"]
-        for k, net in enumerate(net_names):
-            table[f"grayordinates_pos_{net}"] = res["an_counts"][:, k, 0]
-            table[f"grayordinates_neg_{net}"] = res["an_counts"][:, k, 1]
-            table[f"enriched_pos_{net}"] = res["an_enriched"][:, k, 0]
-            table[f"enriched_neg_{net}"] = res["an_enriched"][:, k, 1]
-        ans.append(table)
-        N = X.shape[1]
-        for k, net in enumerate(net_names):
-            cnt = res["bn_counts"][:, masks[k]]
-            hit = res["an_enriched"][:, k, :]
-            summary.append(
-                {
-                    "model": model,
-                    "stream": stream,
-                    "layer": int(layer),
-                    "network": net,
-                    "n_grayordinates": int(sizes[k]),
-                    "ans_per_grayordinate": float(cnt.sum() / max(sizes[k], 1)),
-                    "ans_per_grayordinate_pos": float(cnt[0].sum() / max(sizes[k], 1)),
-                    "ans_per_grayordinate_neg": float(cnt[1].sum() / max(sizes[k], 1)),
-                    "share_positive_ans_grayordinate": float(hit[:, 0].sum() / N),
-                    "share_negative_ans_grayordinate": float(hit[:, 1].sum() / N),
-                }
-            )
-        layers.append(
-            {
-                "model": model,
-                "stream": stream,
-                "layer": int(layer),
-                "n_ans": N,
-                "n_tests": res["n_tests"],
-                "p_threshold": res["threshold"],
-                "n_significant": int(res["an_total"].sum()),
-                "calibration_mean_abs_p_diff": res["calibration"],
-            }
-        )
+        ans.append(an_table(model, stream, layer, heads, dim).join(
+            grayordinate_an_columns(res, net_names)))
+        summary += grayordinate_summary(model, stream, layer, res, masks, net_names)
+        layers.append(grayordinate_layer_row(model, stream, layer, res))
     save_npz(out_npz, **arrays)
     write_tsv(out_ans, pd.concat(ans, ignore_index=True))
     write_tsv(out_summary, pd.DataFrame(summary))
     write_tsv(out_layers, pd.DataFrame(layers))
+
+
+def neurons_catalogue(
+    *,
+    models,
+    ans,
+    summaries,
+    grayordinate_ans,
+    grayordinate_summaries,
+    atoms,
+    networks,
+    ground_truth,
+    catalogue,
+    summary,
+    figure,
+    html,
+    enrichment,
+):
+    """Rule ``neurons_catalogue``: the catalogue, network summary, figure, HTML table and,
+    when simulating, the planted-AN enrichment.
+
+    ``ans``, ``summaries``, ``atoms`` (and the grayordinate lists, empty without the
+    grayordinate option) follow ``models``; ``ground_truth`` and ``enrichment`` are lists
+    of one path when simulating, else empty.
+    """
+    from vlmbrain.io import atomic_path
+    from vlmbrain.networks.templates import load_networks
+    from vlmbrain.neurons.catalogue import (
+        build_catalogue,
+        catalogue_html,
+        network_summary,
+        planted_enrichment,
+    )
+    from vlmbrain.neurons.catalogue_figure import catalogue_figure
+
+    ans, grayordinate_ans = list(ans), list(grayordinate_ans)
+    network_names, _ = load_networks(networks)
+    cat = build_catalogue(ans, network_names, dict(zip(models, atoms, strict=True)), grayordinate_ans)
+    table = network_summary(list(summaries), list(grayordinate_summaries))
+    write_tsv(catalogue, cat)
+    write_tsv(summary, table)
+    catalogue_figure(table, figure)
+    with atomic_path(html) as tmp:
+        Path(tmp).write_text(catalogue_html(cat), encoding="utf-8")
+    if ground_truth and enrichment:
+        write_tsv(enrichment[0], planted_enrichment(ground_truth[0], ans, grayordinate_ans))

@@ -87,7 +87,7 @@ def write_provenance(path, activation_dirs, config, subjects, runs, ground_truth
     )
     source = (
         "<p><b>Simulated data</b>: a synthetic movie and planted BOLD in the real "
-        "91,282-grayordinate space (METHOD.md section 8). Nothing here is a result about "
+        "91,282-grayordinate space. Nothing here is a result about "
         "the human brain.</p>"
         if simulated
         else f"<p><b>Real data</b> ({html.escape(str(data.get('source')))}).</p>"
@@ -118,7 +118,7 @@ def write_provenance(path, activation_dirs, config, subjects, runs, ground_truth
     write_page(path, "Provenance", sections)
 
 
-def write_recovery_page(path, recovery):
+def write_recovery_page(path, recovery, unique=None):
     """Write the recovery page: summary counts, planted rows and detected rows.
 
     Parameters
@@ -127,6 +127,8 @@ def write_recovery_page(path, recovery):
         ``results/report/recovery.html``.
     recovery : DataFrame
         ``results/simulation/recovery.tsv``.
+    unique : dict, optional
+        The attribution's counts (:func:`vlmbrain.findings.recovery.unique_summary`).
     """
     summary = recovery_summary(recovery)
     shown = recovery[recovery["planted"] | recovery["detected"]]
@@ -138,8 +140,21 @@ def write_recovery_page(path, recovery):
             "positive: found where nothing was planted. A cell is found when some atom of "
             "the layer drives the network with that sign (FDR over atoms x networks).</p>",
         ),
-        ("Planted and detected cells", html_table(shown, row_class="outcome")),
     ]
+    if unique is not None:
+        sections.append((
+            "Specific attribution (unique variance)",
+            html_table(pd.DataFrame([unique]))
+            + "<p class=\"note\">At the planted layers of image and text streams: planted "
+            "rows found with significant unique variance against the other modality's "
+            "reference (<code>unique_hits</code> of <code>unique_checked_planted</code>), and "
+            "rows whose network is planted only from the other modality or not at all that "
+            "are nevertheless <code>detected_unique</code> (<code>unique_false</code> of "
+            "<code>unique_checked_false</code>). <code>unique_share</code> in the table below "
+            "is the share of a planted signal that its stream's references do not explain: "
+            "the most that unique variance can find of it.</p>",
+        ))
+    sections.append(("Planted and detected cells", html_table(shown, row_class="outcome")))
     write_page(path, "Simulation: planted versus found", sections)
 
 

@@ -1,1 +1,1 @@
-"""Simulated BOLD with planted couplings and its ground truth (METHOD 8)."""
+"""Simulated BOLD with planted couplings and its ground truth."""

@@ -1,4 +1,4 @@
-"""Simulated BOLD with planted couplings (METHOD 8): CIFTI dtseries per subject and run."""
+"""Simulated BOLD with planted couplings: CIFTI dtseries per subject and run."""
 
 from __future__ import annotations
 
@@ -7,11 +7,7 @@ import logging
 import numpy as np
 from scipy import signal
 
-from vlmbrain.encoding.atoms import read_timing
-from vlmbrain.models.files import load_layer
 from vlmbrain.encoding.temporal import convolved_series, run_slices
-from vlmbrain.fmri.cifti import template_brain_models, write_dtseries
-from vlmbrain.io import read_tsv
 
 log = logging.getLogger("vlmbrain")
 
@@ -102,24 +98,3 @@ def simulate_bold(subject_index, rows, truth, arrays, get_layer, simulation, n_v
                  gain, idx.size)
     Y += np.float32(100.0)  # a positive baseline, as raw BOLD has
     return Y
-
-
-def simulate_subject(subject_index, bold_paths, table_paths, truth_tsv, truth_npz, activations,
-                     simulation, tr=1.0, hrf="spm"):
-    """Write one subject's simulated runs to ``bold_paths`` (CIFTI dtseries, 91,282).
-
-    ``activations`` maps each planted model to its activations folder; the other
-    arguments are those of :func:`simulate_bold` as files.
-    """
-    rows = read_timing(table_paths)
-    truth = read_tsv(truth_tsv, dtype={"model": str, "stream": str, "network": str, "ans": str})
-    with np.load(truth_npz) as data:
-        arrays = {k: data[k] for k in ("masks", "weights", "ans")}
-    bm = template_brain_models()
-
-    def get_layer(model, stream, layer):
-        return load_layer(activations[model], stream, layer)
-
-    Y = simulate_bold(subject_index, rows, truth, arrays, get_layer, simulation, len(bm), tr, hrf)
-    for path, sl in zip(bold_paths, run_slices(rows["run"].to_numpy()), strict=True):
-        write_dtseries(path, Y[sl], tr, bm)

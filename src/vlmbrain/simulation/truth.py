@@ -1,4 +1,4 @@
-"""Ground truth of the simulation: which ANs drive which grayordinates (METHOD 8)."""
+"""Ground truth of the simulation: which ANs drive which grayordinates."""
 
 from __future__ import annotations
 

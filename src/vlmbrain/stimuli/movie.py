@@ -1,4 +1,4 @@
-"""The synthetic movie of the embedded simulation (METHOD 8).
+"""The synthetic movie of the embedded simulation.
 
 Frames are real photographs shipped with scikit-image, panned and cropped, with scene
 cuts; each run follows the HCP layout (rest, clips separated by rest, the same

@@ -262,3 +262,41 @@ def write_stimulus_tables(runs, tr, frames, frames_are_folders, captions, segmen
     for table, out in zip(tables, outputs):
         write_tsv(out, table)
     return tables
+
+
+def timing(tables):
+    """Row labels of all TRs of all runs from the stimulus tables.
+
+    Parameters
+    ----------
+    tables : DataFrame or list of DataFrame
+        Stimulus tables (``read_stimulus_table``), in ``data.runs`` order.
+
+    Returns
+    -------
+    DataFrame
+        ``run, tr, movie, validation`` per TR, runs concatenated.
+    """
+    if not isinstance(tables, pd.DataFrame):
+        tables = pd.concat(list(tables), ignore_index=True)
+    return pd.DataFrame(
+        {
+            "run": tables["run"].astype(str).to_numpy(),
+            "tr": tables["tr"].astype(int).to_numpy(),
+            "movie": (tables["condition"] == "movie").to_numpy(),
+            "validation": tables["validation"].astype(bool).to_numpy(),
+        }
+    )
+
+
+def read_timing(table_paths):
+    """Row labels (``run, tr, movie, validation``) of all runs from stimulus table paths."""
+    return timing([read_stimulus_table(p) for p in table_paths])
+
+
+def kept_rows(rows, drop_rest=True):
+    """Boolean mask of the rows kept for modelling (movie rows when ``drop_rest``).
+
+    ``rows`` are row labels from :func:`timing` (one stimulus table or several).
+    """
+    return rows["movie"].to_numpy() if drop_rest else np.ones(len(rows), bool)

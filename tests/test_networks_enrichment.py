@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from vlmbrain.networks.enrichment import layer_overlap_table, overlap_stats
 from vlmbrain.stats import fdr_bh
-from vlmbrain.networks.overlap import layer_overlap_table, overlap_stats
 
 
 def _masks(n_vox=200):

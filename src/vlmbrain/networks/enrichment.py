@@ -1,4 +1,4 @@
-"""Overlap and enrichment of binary grayordinate maps with functional networks (METHOD 6)."""
+"""Overlap and enrichment of binary grayordinate maps with functional networks."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from vlmbrain.findings.inputs import layer_file, load_group_layer
-from vlmbrain.networks.overlap import layer_overlap_table
+from vlmbrain.networks.enrichment import layer_overlap_table
 
 log = logging.getLogger("vlmbrain")
 
@@ -27,7 +27,7 @@ COLUMNS = [
 ]
 
 
-def network_overlap_table(index, group_root, names, masks, q=0.05):
+def network_overlap_table(index, group_dirs, names, masks, q=0.05):
     """Overlap, Dice and enrichment of every atom map with every network, all layers.
 
     Parameters
@@ -35,15 +35,15 @@ def network_overlap_table(index, group_root, names, masks, q=0.05):
     index : DataFrame
         Configured layers (columns ``model, stream, layer``), from
         :func:`vlmbrain.findings.inputs.layer_index`.
-    group_root : str or Path
-        ``results/group``; layer files are ``{model}/{stream}/layer-{LL}.npz``.
+    group_dirs : mapping
+        ``{model: results/group/{model}}``; layer files are ``{stream}/layer-{LL}.npz``.
     names : sequence of str
         Network names.
     masks : ndarray (n_networks, V) bool
         Network masks.
     q : float
         FDR level of ``drives`` (Benjamini-Hochberg over atoms x networks x signs of a
-        layer, as in :func:`vlmbrain.networks.overlap.layer_overlap_table`).
+        layer, as in :func:`vlmbrain.networks.enrichment.layer_overlap_table`).
 
     Returns
     -------
@@ -54,7 +54,7 @@ def network_overlap_table(index, group_root, names, masks, q=0.05):
     frames = []
     for row in tqdm(index.itertuples(), total=len(index), desc="network overlap"):
         group = load_group_layer(
-            layer_file(group_root, row.model, row.stream, row.layer), masks.shape[1]
+            layer_file(group_dirs, row.model, row.stream, row.layer), masks.shape[1]
         )
         table = layer_overlap_table(group["activated"], group["deactivated"], names, masks, q=q)
         table.insert(0, "layer", int(row.layer))

@@ -1,10 +1,10 @@
 """A small, complete input folder for the neurons rules, and a way to run them.
 
-Used by ``bench/neurons/memory.py`` (mid-size, job peak memory) and by the workflow test
-(``tests/test_neurons_workflow.py``, tiny). It writes real CIFTI-2 BOLD files (91,282
+Used by the workflow test (``tests/test_neurons_workflow.py``, tiny) and by
+``bench/neurons/memory.py`` (mid-size, job peak memory). It writes real CIFTI-2 BOLD files (91,282
 grayordinates), stimulus tables, an activations manifest, regressors, atoms, networks and
 a ground truth with one planted coupling (``image`` layer 1 -> vision, positive), then runs
-the repository's ``common.smk`` + ``neurons.smk`` with Snakemake.
+the repository's ``common.smk`` + ``neurons.smk`` with a Snakefile of its own.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 PLANTED = [1, 6]
 MAPPING = {"vision": ["Visual1", "Visual2"], "language": ["Language"], "default": ["Default"]}
 
@@ -33,7 +33,7 @@ include: "workflow/rules/neurons.smk"
 
 rule all:
     input:
-        NEURON_TARGETS,
+        final_outputs(stages=["neurons"]),
 """
 
 

@@ -1,0 +1,182 @@
+"""The jobs of the encoding rules: one function per rule, named for it.
+
+Each takes the rule's declared inputs and outputs as paths and its params as keyword
+arguments; the science is below (``temporal``, ``sdl``, ``subject``, ``noise``, ``group``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from vlmbrain.encoding.atoms import layer_files
+from vlmbrain.encoding.group import group_model
+from vlmbrain.encoding.noise import noise_ceiling as validation_noise_ceiling
+from vlmbrain.encoding.sdl import atoms_per_tr_warning, learn_atoms
+from vlmbrain.encoding.subject import encode_layer
+from vlmbrain.encoding.temporal import regressor_pipeline
+from vlmbrain.fmri.bold import brain_models_of, load_subject_bold
+from vlmbrain.io import atomic_path, layer_name, save_npy, save_npz, single, write_tsv
+from vlmbrain.models.files import load_activations, load_layer
+from vlmbrain.stimuli.table import kept_rows, read_timing
+
+log = logging.getLogger("vlmbrain")
+
+__all__ = ["atoms", "encoding", "noise_ceiling", "group"]
+
+SUMMARY_COLUMNS = ["model", "stream", "layer", "n_ans", "n_atoms", "alpha", "zero_fraction", "r2"]
+
+
+def atoms(*, model, activations, tables, regressors, atoms, tr, hrf="spm", drop_rest=True,
+          n_atoms=64, alpha=1.0, max_iter=10, batch_size=256, seed=0):
+    """Rule ``atoms``: regressors and sparse dictionary atoms of every layer of one model.
+
+    Parameters
+    ----------
+    model : str
+        Model key (for the summary table).
+    activations : str
+        ``activations/{model}`` folder.
+    tables : list of str
+        Stimulus tables, in run order.
+    regressors, atoms : str
+        Output folders ``regressors/{model}`` and ``atoms/{model}``, each written whole
+        and moved into place at the end.
+    tr : float
+    hrf : str
+        ``temporal.hrf``.
+    drop_rest : bool
+        ``temporal.drop_rest``.
+    n_atoms, alpha, max_iter, batch_size, seed
+        ``sdl.*``.
+    """
+    activations_dir, regressors_dir, atoms_dir = activations, regressors, atoms
+    manifest = load_activations(activations_dir)
+    rows = read_timing(list(tables))
+    if int(manifest.get("n_trs", len(rows))) != len(rows):
+        raise ValueError(
+            f"{activations_dir}: activations have {manifest['n_trs']} TRs but the stimulus "
+            f"tables have {len(rows)}; rerun the activations rule."
+        )
+    keep = kept_rows(rows, drop_rest)
+    pipe = regressor_pipeline(rows, hrf, tr, drop_rest)
+    warning = atoms_per_tr_warning(int(np.count_nonzero(keep)), int(n_atoms))
+    if warning:
+        log.warning(warning)
+    layers = [(s, layer) for s, info in manifest["streams"].items() for layer in range(info["n_layers"])]
+    summary = []
+    with atomic_path(regressors_dir, suffix="") as reg_tmp, atomic_path(atoms_dir, suffix="") as atom_tmp:
+        reg_tmp.mkdir()
+        atom_tmp.mkdir()
+        write_tsv(reg_tmp / "timing.tsv", rows.loc[keep, ["run", "tr"]])
+        for stream, layer in tqdm(layers, desc=f"atoms {model}", mininterval=5):
+            X = np.asarray(load_layer(activations_dir, stream, layer), np.float32)
+            if X.shape[0] != len(rows):
+                raise ValueError(
+                    f"{activations_dir}/{stream}/{layer_name(layer)}.npy has {X.shape[0]} rows, "
+                    f"expected {len(rows)} (all TRs of all runs); rerun the activations rule."
+                )
+            R = pipe.transform(X)
+            save_npy(reg_tmp / stream / f"{layer_name(layer)}.npy", R)
+            res = learn_atoms(R, n_atoms, alpha, max_iter, batch_size, seed)
+            save_npz(atom_tmp / stream / f"{layer_name(layer)}.npz", **res)
+            summary.append(
+                (model, stream, layer, R.shape[1], n_atoms, alpha,
+                 float(res["zero_fraction"]), float(res["r2"]))
+            )
+            log.info("%s %s layer %d: zero codes %.3f, R2 %.3f", model, stream, layer,
+                     res["zero_fraction"], res["r2"])
+        write_tsv(atom_tmp / "summary.tsv", pd.DataFrame(summary, columns=SUMMARY_COLUMNS))
+
+
+def encoding(*, bold, tables, atoms, encoding, tr, drop_rest=True, chunk_size=20000,
+             ar_bins=100, ridge_alphas=(0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0), mask=()):
+    """Rule ``encoding``: AR(1) GLM and ridge prediction of one subject and model.
+
+    Writes ``{encoding}/{stream}/layer-LL.npz`` (``beta``, ``t``, ``r``, ``alpha``); the
+    folder is moved into place only when complete.
+
+    Parameters
+    ----------
+    bold : list of str
+        The subject's BOLD runs, in run order.
+    tables : list of str
+    atoms : str
+        ``atoms/{model}`` folder.
+    encoding : str
+        Output folder ``encoding/sub-{subject}/{model}``.
+    tr : float
+    drop_rest : bool
+    chunk_size, ar_bins, ridge_alphas
+        ``encoding.*``.
+    mask : list of str
+        ``[data.mask]`` (NIfTI brain mask) or empty.
+    """
+    bold_paths, table_paths, atoms_dir, out_dir = list(bold), list(tables), atoms, encoding
+    rows = read_timing(table_paths)
+    keep = kept_rows(rows, drop_rest)
+    runs = rows["run"].to_numpy()[keep]
+    layers = layer_files(atoms_dir)
+    if not layers:
+        raise FileNotFoundError(f"{atoms_dir}: no atoms (stream/layer-LL.npz); rerun the atoms rule")
+    Y = load_subject_bold(bold_paths, table_paths, tr, drop_rest=drop_rest, mask=single(mask))
+    with atomic_path(out_dir, suffix="") as tmp:
+        tmp.mkdir()
+        for stream, layer, path in tqdm(layers, desc=f"encoding {out_dir}", mininterval=5):
+            with np.load(path) as data:
+                A = data["atoms"]
+            if A.shape[0] != Y.shape[0]:
+                raise ValueError(
+                    f"{path}: atoms have {A.shape[0]} time points but the BOLD of "
+                    f"{bold_paths[0]}... has {Y.shape[0]} kept TRs; rerun the atoms rule "
+                    "with the same stimulus tables and temporal settings."
+                )
+            fit = encode_layer(Y, A, runs, chunk_size=chunk_size, ar_bins=ar_bins,
+                               ridge_alphas=ridge_alphas)
+            save_npz(tmp / stream / f"{layer_name(layer)}.npz", **fit)
+
+
+def noise_ceiling(*, bold, tables, ceiling, tr, drop_rest=True, mask=()):
+    """Rule ``noise_ceiling``: one subject's noise ceiling (V, ``.npy``) from the validation
+    clip repeated in every run; NaN when fewer than two runs hold it."""
+    table_paths = list(tables)
+    rows = read_timing(table_paths)
+    keep = kept_rows(rows, drop_rest)
+    Y = load_subject_bold(list(bold), table_paths, tr, drop_rest=drop_rest, mask=single(mask))
+    values = validation_noise_ceiling(
+        Y, rows["run"].to_numpy()[keep], rows["validation"].to_numpy()[keep]
+    )
+    if values is None:
+        log.warning("fewer than two runs hold the validation clip: noise ceiling is NaN")
+        values = np.full(Y.shape[1], np.nan, np.float32)
+    save_npy(ceiling, values)
+
+
+def group(*, encoding, geometry, group, q=0.05, atom_maps=False, mask=()):
+    """Rule ``group``: group t maps, FDR and activated/deactivated masks of one model.
+
+    Parameters
+    ----------
+    encoding : list of str
+        ``encoding/sub-{subject}/{model}`` of every subject.
+    geometry : str
+        One BOLD file (its grayordinates or voxels place the CIFTI maps).
+    group : str
+        Output folder ``group/{model}``.
+    q : float
+        ``group.fdr_q``.
+    atom_maps : bool
+        ``group.atom_maps``.
+    mask : list of str
+        ``[data.mask]`` or empty.
+    """
+    group_model(
+        list(encoding),
+        group,
+        q=q,
+        atom_maps=atom_maps,
+        bm_axis=brain_models_of(geometry, single(mask)),
+    )

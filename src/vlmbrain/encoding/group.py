@@ -1,4 +1,4 @@
-"""Group maps (METHOD 5): one-sample t-test of subject betas, BH-FDR, masks."""
+"""Group maps (docs/method.md, encoding): one-sample t-test of subject betas, BH-FDR, masks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""AR(1)-prewhitened GLM (METHOD 5), one entry point: :func:`ar1_glm` ``(Y, X, bins)``.
+"""AR(1)-prewhitened GLM (docs/method.md), one entry point: :func:`ar1_glm` ``(Y, X, bins)``.
 
 Statistically the same as nilearn's ``run_glm(Y, X, noise_model='ar1', bins=bins)``:
 OLS residuals give one Yule-Walker AR(1) coefficient per target, truncated to a grid of

@@ -83,12 +83,16 @@ def main():
             s[sl] = (s[sl] - s[sl].mean()) / s[sl].std()
         signals.append((c, s))
     planted_layers = {(c["model"], c["stream"], int(c["layer"])) for c, _ in signals}
+    cache = {}
     for size in args.sizes:
         k, per, kr = map(int, size.split("/"))
-        feats = {key: layer_components(X, k)[0] for key, X in regs.items()}
+        kmax = max(k, per)
+        if kmax not in cache:
+            cache[kmax] = {key: layer_components(X, kmax)[0] for key, X in regs.items()}
+        feats = {key: f[:, :k] for key, f in cache[kmax].items()}
         refs = {}
         for name, streams in refs_streams.items():
-            blocks = [f[:, :per] for (m, s, _), f in feats.items() if s in streams]
+            blocks = [f[:, :per] for (m, s, _), f in cache[kmax].items() if s in streams]
             refs[name] = reference_components(blocks, kr)[0]
         print(f"\n== n_components {k}, reference_per_layer {per}, reference_components {kr}")
         print(f"{'coupling':42s} own  ref  unique | wrong-modality layers' unique")
@@ -107,7 +111,7 @@ def main():
                 u = loro_r2(np.hstack([feats[other], Ro]), s, runs) - loro_r2(Ro, s, runs)
                 wrong.append(f"{other[0]} {other[1]} {other[2]}: {u:+.3f}")
             name = f"{key[0]} {key[1]} {key[2]} -> {c['network']} ({modality})"
-            print(f"{name:42s} {own:.2f} {ref:.2f} {both - ref:+.3f} | " + ", ".join(wrong))
+            print(f"{name:42s} {own:.2f} {ref:.2f} {both - ref:+.3f} | " + ", ".join(wrong), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Noiseless study of the attribution's feature spaces on a finished simulation run.
 
 For every planted coupling, the planted BOLD time course (noiseless, kept TRs, z-scored per
-run as the BOLD is) is predicted leave-one-run-out by ordinary least squares from:
+run as the BOLD is) is predicted leave-one-run-out by the workflow's banded ridge from:
 - the planted layer's own feature space;
 - the references the planted stream competes with (``attribution.against``);
 - both: the planted stream's unique share = R2(both) - R2(references);
@@ -28,6 +28,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "src"))
 
+from vlmbrain.attribution.banded import banded_ridge_loro, default_deltas  # noqa: E402
 from vlmbrain.attribution.features import layer_components, reference_components  # noqa: E402
 from vlmbrain.config import runs as config_runs  # noqa: E402
 from vlmbrain.encoding.temporal import run_slices  # noqa: E402
@@ -39,16 +40,14 @@ from vlmbrain.simulation.bold import coupling_signal  # noqa: E402
 MODALITY = {"image": "image", "text": "text"}
 
 
-def loro_r2(X, y, runs):
-    """Held-out R^2 of OLS, leave-one-run-out, averaged over runs."""
-    out = []
-    for sl in run_slices(runs):
-        test = np.zeros(len(y), bool)
-        test[sl] = True
-        w, *_ = np.linalg.lstsq(X[~test], y[~test], rcond=None)
-        res = y[test] - X[test] @ w
-        out.append(1.0 - res.var() / y[test].var())
-    return float(np.mean(out))
+ALPHAS = [1.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0]
+
+
+def loro_r2(spaces, y, runs):
+    """Held-out R^2 of the workflow's banded ridge (leave one run out, inner CV)."""
+    spaces = spaces if isinstance(spaces, list) else [spaces]
+    res = banded_ridge_loro(spaces, y[:, None], runs, default_deltas(len(spaces)), ALPHAS)
+    return float(res["r2"][0])
 
 
 def main():
@@ -98,17 +97,17 @@ def main():
         print(f"{'coupling':42s} own  ref  unique | wrong-modality layers' unique")
         for c, s in signals:
             key = (c["model"], c["stream"], int(c["layer"]))
-            R = np.hstack([refs[n] for n in against[c["stream"]]])
+            R = [refs[n] for n in against[c["stream"]]]
             own = loro_r2(feats[key], s, runs)
             ref = loro_r2(R, s, runs)
-            both = loro_r2(np.hstack([feats[key], R]), s, runs)
+            both = loro_r2([feats[key], *R], s, runs)
             wrong = []
             modality = c["like"] if isinstance(c.get("like"), str) and c["like"] else c["stream"]
             for other in sorted(planted_layers):
                 if other[1] not in MODALITY or MODALITY[other[1]] == MODALITY.get(modality):
                     continue
-                Ro = np.hstack([refs[n] for n in against[other[1]]])
-                u = loro_r2(np.hstack([feats[other], Ro]), s, runs) - loro_r2(Ro, s, runs)
+                Ro = [refs[n] for n in against[other[1]]]
+                u = loro_r2([feats[other], *Ro], s, runs) - loro_r2(Ro, s, runs)
                 wrong.append(f"{other[0]} {other[1]} {other[2]}: {u:+.3f}")
             name = f"{key[0]} {key[1]} {key[2]} -> {c['network']} ({modality})"
             print(f"{name:42s} {own:.2f} {ref:.2f} {both - ref:+.3f} | " + ", ".join(wrong), flush=True)

@@ -14,12 +14,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from vlmbrain.attribution.cells import architecture_unique, drives_unique, layer_cells
-from vlmbrain.attribution.features import (
-    feature_key,
-    layer_components,
-    reference_components,
-    reference_key,
-)
+from vlmbrain.attribution import features as feature_spaces
+from vlmbrain.attribution.features import feature_key, layer_components, reference_key
 from vlmbrain.attribution.partition import MAPS, map_key, mapped_layers, partition_model
 from vlmbrain.attribution.plots import unique_variance_figure
 from vlmbrain.attribution.significance import unique_group_maps
@@ -71,7 +67,7 @@ def attribution_features(*, regressors, features, table, models, n_components,
                 f"attribution.references.{name} names streams {references[name]} that no "
                 f"configured model ({models}) has; name streams that exist"
             )
-        scores, explained = reference_components(parts, reference_components)
+        scores, explained = feature_spaces.reference_components(parts, reference_components)
         arrays[reference_key(name)] = scores
         rows.append(("reference", name, -1, sum(p.shape[1] for p in parts), scores.shape[1],
                      float(explained.sum())))

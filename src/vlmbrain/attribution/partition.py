@@ -1,8 +1,9 @@
 """One subject's variance partitioning of every layer of one model against its references.
 
-For each layer of a stream, the joint banded ridge ``[layer, *references]`` and the
-stream alone are fitted leave-one-run-out (:mod:`vlmbrain.attribution.banded`); the
-references alone are fitted once per subject and reference set. Held-out R^2 per
+For each layer of a stream, the joint banded ridge ``[layer, references]`` (the references
+the stream competes with form one band) and the stream alone are fitted leave-one-run-out
+(:mod:`vlmbrain.attribution.banded`); the references alone are fitted once per subject and
+reference set. Held-out R^2 per
 grayordinate gives the stream's unique part ``R2(joint) - R2(references)`` and the shared
 part ``R2(stream) + R2(references) - R2(joint)``.
 """
@@ -95,20 +96,19 @@ def partition_model(Y, runs, features, model, against, alphas, n_ratios=5, log10
     out, ref_r2 = {}, {}
     for stream, layer in tqdm(layers, desc=f"attribution {model}", mininterval=5):
         names = list(against[stream])
-        refs = []
         for name in names:
             if reference_key(name) not in features:
                 raise ValueError(f"the feature file has no reference {name!r}; rerun attribution_features")
-            refs.append(features[reference_key(name)])
+        # The references a stream competes with form one band (a fusion stream's image and
+        # text references together): two bands, so n_ratios candidates, for every stream.
+        reference = np.hstack([features[reference_key(name)] for name in names])
         set_key = reference_set_key(names)
         if set_key not in ref_r2:
-            ref_r2[set_key] = reference_r2(
-                refs, Y, runs, alphas, default_deltas(len(refs), n_ratios, log10_span), **solver
-            )["r2"]
+            ref_r2[set_key] = reference_r2([reference], Y, runs, alphas, **solver)["r2"]
         res = variance_partition(
-            features[feature_key(model, stream, layer)], refs, Y, runs, alphas,
-            deltas=default_deltas(1 + len(refs), n_ratios, log10_span),
-            r2_reference=ref_r2[set_key], **solver,
+            features[feature_key(model, stream, layer)], [reference], Y, runs, alphas,
+            deltas=default_deltas(2, n_ratios, log10_span), r2_reference=ref_r2[set_key],
+            **solver,
         )
         for kind in MAPS:
             out[map_key(stream, layer, kind)] = np.asarray(res[kind], np.float32)

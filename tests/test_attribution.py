@@ -113,3 +113,50 @@ def test_cells_enrichment_fdr_and_architecture():
 
 def test_default_grid_is_used_for_fusion_streams():
     assert default_deltas(3).shape == (25, 3)
+
+
+def test_planted_unique_share_is_what_the_references_leave():
+    from vlmbrain.attribution.truth import planted_unique_share
+
+    rng = np.random.default_rng(3)
+    runs = np.repeat([0, 1, 2], 50)
+    R = zscore_runs(rng.standard_normal((150, 4)), runs)
+    inside = R @ np.array([1.0, -0.5, 0.2, 0.0])
+    assert planted_unique_share(inside, [R], runs) == pytest.approx(0.0, abs=1e-6)
+    outside = rng.standard_normal(150)
+    assert planted_unique_share(outside, [R], runs) > 0.9
+
+
+def test_recovery_reads_unique_detection_with_the_marginal_sign():
+    from vlmbrain.findings.recovery import add_unique_detection, unique_summary
+
+    rec = pd.DataFrame([
+        # model, stream, layer, network, sign, planted, detected
+        ("clip", "image", 8, "vision", 1, True, True),
+        ("clip", "image", 8, "vision", -1, False, True),
+        ("clip", "image", 8, "language", 1, False, True),
+        ("clip", "image", 8, "language", -1, False, False),
+        ("clip", "text", 8, "language", 1, True, True),
+        ("clip", "text", 8, "language", -1, False, False),
+        ("clip", "text", 8, "vision", 1, False, True),
+        ("clip", "text", 8, "vision", -1, False, False),
+    ], columns=["model", "stream", "layer", "network", "sign", "planted", "detected"])
+    attribution = pd.DataFrame([
+        ("clip", "image", 8, "vision", True), ("clip", "image", 8, "language", True),
+        ("clip", "text", 8, "language", True), ("clip", "text", 8, "vision", False),
+    ], columns=["model", "stream", "layer", "network", "drives_unique"])
+    truth = pd.DataFrame([
+        ("clip", "image", 8, "vision", 1, "", 0.9), ("clip", "text", 8, "language", 1, "", 0.7),
+    ], columns=["model", "stream", "layer", "network", "sign", "like", "unique_share"])
+    out = add_unique_detection(rec, attribution, truth)
+    got = out.set_index(["stream", "network", "sign"])
+    assert got.loc[("image", "vision", 1), "detected_unique"]
+    assert got.loc[("image", "vision", -1), "detected_unique"]  # unique and marginal sign -1
+    assert not got.loc[("image", "language", -1), "detected_unique"]  # marginal did not find it
+    assert got.loc[("image", "vision", 1), "unique_share"] == pytest.approx(0.9)
+    assert np.isnan(got.loc[("image", "language", 1), "unique_share"])
+    summary = unique_summary(out, truth)
+    assert summary["unique_checked_planted"] == 2 and summary["unique_hits"] == 2
+    # language at the image layer and vision at the text layer are planted only from the
+    # other modality: 4 rows, of which one is detected_unique
+    assert summary["unique_checked_false"] == 4 and summary["unique_false"] == 1

@@ -19,7 +19,7 @@ def planted_unique_share(signal, references, runs):
     references : list of ndarray (T, k)
         The reference spaces the planted stream competes with.
     runs : array (T,)
-        Run of each row (the signal is z-scored per run, as the BOLD is).
+        Run of each row (the signal is centred per run, as the BOLD and the features are).
 
     Returns
     -------
@@ -28,8 +28,7 @@ def planted_unique_share(signal, references, runs):
     """
     s = np.asarray(signal, np.float64).copy()
     for sl in run_slices(np.asarray(runs)):
-        sd = s[sl].std()
-        s[sl] = (s[sl] - s[sl].mean()) / sd if sd > 0 else 0.0
+        s[sl] -= s[sl].mean()
     R = np.hstack([np.asarray(r, np.float64) for r in references])
     w, *_ = np.linalg.lstsq(R, s, rcond=None)
     return float(1.0 - np.sum((s - R @ w) ** 2) / np.sum(s**2))

@@ -31,7 +31,7 @@ def planted_unique_share(signal, references, runs):
         s[sl] -= s[sl].mean()
     R = np.hstack([np.asarray(r, np.float64) for r in references])
     w, *_ = np.linalg.lstsq(R, s, rcond=None)
-    return float(1.0 - np.sum((s - R @ w) ** 2) / np.sum(s**2))
+    return float(np.sum((s - R @ w) ** 2) / np.sum(s**2))
 
 
 def coupling_unique_shares(truth, arrays, get_layer, rows, keep, features, against, hrf="spm",

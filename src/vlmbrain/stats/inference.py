@@ -154,10 +154,12 @@ def sign_flip_test(values, n_flips=10000, seed=0, pooled=True, max_null=2_000_00
     seed : int
         Seed of the random patterns and of the null's subsample.
     pooled : bool
-        Compare each column's t with the flipped t of all columns (a pooled null, as
-        fine-grained as ``V x patterns``; needed with few subjects, where one column's
-        ``2**n`` patterns cannot reach FDR thresholds). False: with the column's own
-        flips only, ``p >= 1 / n_patterns``.
+        True (default): compare each column's t with a null pooled over all columns
+        (as fine-grained as ``V x patterns``; needed with few subjects, where one
+        column's ``2**n`` patterns cannot reach FDR thresholds). The pooled null flips
+        each column's values *centred on their mean* (ter Braak's residual flips, as in
+        Winkler et al. 2014), so columns with a real effect do not inflate it. False: each
+        column's own flips of its values, ``p >= 1 / n_patterns``.
     max_null : int
         Pooled null at most about this size (a seeded subsample of it beyond).
     max_cells : int
@@ -179,10 +181,11 @@ def sign_flip_test(values, n_flips=10000, seed=0, pooled=True, max_null=2_000_00
     ok = np.isfinite(X)
     n = ok.sum(0)  # L x V
     X0 = np.where(ok, X, 0.0)
-    sumsq = (X0 * X0).sum(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        centre = np.where(n > 0, X0.sum(0) / n, 0.0)
     signs = sign_patterns(X.shape[0], n_flips, seed)
 
-    def t_of(sums):  # sums: (..., L, V) -> largest t over L, (..., V)
+    def t_of(sums, sumsq):  # (..., L, V) -> largest t over L, (..., V)
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = sums / n
             var = (sumsq - n * mean * mean) / (n - 1)
@@ -190,9 +193,12 @@ def sign_flip_test(values, n_flips=10000, seed=0, pooled=True, max_null=2_000_00
         t = np.where((n >= 2) & (var > 1e-12 * sumsq / np.maximum(n, 1)), t, np.nan)
         return np.fmax.reduce(t, axis=-2)
 
-    t_obs = t_of(X0.sum(0))
+    t_obs = t_of(X0.sum(0), (X0 * X0).sum(0))
     valid = np.isfinite(t_obs)
     p = np.full(t_obs.shape, np.nan)
+    # pooled: flips of the centred values (the null of every column, effect or not)
+    Z = np.where(ok, X0 - centre, 0.0) if pooled else X0
+    Z_sumsq = (Z * Z).sum(0)
     n_null = (signs.shape[0] - 1) * int(valid.sum())
     keep = min(1.0, max_null / max(n_null, 1))
     rng = np.random.default_rng(seed)
@@ -200,7 +206,7 @@ def sign_flip_test(values, n_flips=10000, seed=0, pooled=True, max_null=2_000_00
     null = []
     step = max(1, int(max_cells) // max(1, X.shape[1] * X.shape[2]))
     for start in range(0, signs.shape[0], step):
-        flipped = t_of(np.tensordot(signs[start : start + step], X0, axes=(1, 0)))
+        flipped = t_of(np.tensordot(signs[start : start + step], Z, axes=(1, 0)), Z_sumsq)
         if not pooled:
             count += (np.nan_to_num(flipped, nan=-np.inf) >= t_obs[None, :]).sum(0)
             continue

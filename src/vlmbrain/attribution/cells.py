@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from vlmbrain.findings.tables import check_modality_networks, modality_specificity
 from vlmbrain.stats import enrichment_p, fdr_mask
 
 __all__ = ["COLUMNS", "ARCHITECTURE_COLUMNS", "architecture_unique", "drives_unique", "layer_cells"]
@@ -90,13 +91,7 @@ def architecture_unique(cells, vision="vision", language="language"):
         unique map drives vision, language and both, and ``share_cross_modal_layers`` =
         both / either (NaN when none).
     """
-    nets = set(cells["network"])
-    for name in (vision, language):
-        if name not in nets:
-            raise ValueError(
-                f"network {name!r} is not in the attribution table ({sorted(nets)}); the "
-                "architecture finding needs `vision` and `language` in networks.mapping"
-            )
+    check_modality_networks(cells["network"], vision, language, "the attribution table")
     rows = []
     for (model, stream), sub in cells.groupby(["model", "stream"], sort=False):
         v = sub[sub["network"] == vision]
@@ -109,7 +104,7 @@ def architecture_unique(cells, vision="vision", language="language"):
             "model": model, "stream": stream, "reference": sub["reference"].iloc[0],
             "n_layers": int(sub["layer"].nunique()),
             "vision_unique": u_v, "language_unique": u_l,
-            "msi_unique": (u_v - u_l) / (u_v + u_l) if (u_v + u_l) > 0 else np.nan,
+            "msi_unique": modality_specificity(u_v, u_l),
             "n_vision_layers": len(layers_v), "n_language_layers": len(layers_l),
             "n_cross_modal_layers": len(both),
             "share_cross_modal_layers": len(both) / len(either) if either else np.nan,

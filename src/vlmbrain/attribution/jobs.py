@@ -14,12 +14,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from vlmbrain.attribution.cells import architecture_unique, drives_unique, layer_cells
-from vlmbrain.attribution import features as feature_spaces
-from vlmbrain.attribution.features import feature_key, layer_components, reference_key
-from vlmbrain.attribution.partition import MAPS, map_key, mapped_layers, partition_model
-from vlmbrain.attribution.plots import unique_variance_figure
+from vlmbrain.attribution.keys import MAPS, map_key, mapped_layers
 from vlmbrain.attribution.significance import unique_group_maps
-from vlmbrain.encoding.atoms import layer_files
 from vlmbrain.fmri.bold import brain_models_of, load_subject_bold
 from vlmbrain.fmri.cifti import write_dscalar
 from vlmbrain.io import layer_name, read_tsv, save_npz, write_tsv
@@ -48,6 +44,9 @@ def attribution_features(*, regressors, features, table, models, n_components,
     n_components, reference_per_layer, reference_components, references
         ``attribution.*``.
     """
+    from vlmbrain.attribution import features as feature_spaces
+    from vlmbrain.encoding.atoms import layer_files
+
     arrays, rows, blocks = {}, [], {name: [] for name in references}
     for model, folder in zip(models, regressors, strict=True):
         files = layer_files(folder, suffix=".npy")
@@ -55,8 +54,8 @@ def attribution_features(*, regressors, features, table, models, n_components,
             raise FileNotFoundError(f"{folder}: no regressors (stream/layer-LL.npy); rerun the atoms rule")
         for stream, layer, path in tqdm(files, desc=f"features {model}", mininterval=5):
             X = np.load(path)
-            scores, explained = layer_components(X, n_components)
-            arrays[feature_key(model, stream, layer)] = scores
+            scores, explained = feature_spaces.layer_components(X, n_components)
+            arrays[feature_spaces.feature_key(model, stream, layer)] = scores
             rows.append((model, stream, layer, X.shape[1], scores.shape[1], float(explained.sum())))
             for name, streams in references.items():
                 if stream in streams:
@@ -68,7 +67,7 @@ def attribution_features(*, regressors, features, table, models, n_components,
                 f"configured model ({models}) has; name streams that exist"
             )
         scores, explained = feature_spaces.reference_components(parts, reference_components)
-        arrays[reference_key(name)] = scores
+        arrays[feature_spaces.reference_key(name)] = scores
         rows.append(("reference", name, -1, sum(p.shape[1] for p in parts), scores.shape[1],
                      float(explained.sum())))
         log.info("reference %s: %d layers; %d components hold %.3f of their leading components",
@@ -103,6 +102,8 @@ def attribution_subject(*, bold, tables, features, partition, model, tr, drop_re
     mask : list of str
         ``[data.mask]`` (NIfTI brain mask) or empty.
     """
+    from vlmbrain.attribution.partition import partition_model
+
     rows = read_timing(list(tables))
     runs = rows["run"].to_numpy()[kept_rows(rows, drop_rest)]
     with np.load(features) as data:
@@ -183,4 +184,6 @@ def attribution_tables(*, cells, table, architecture, q=0.05):
 
 def attribution_figure(*, table, figure, model):
     """Rule ``attribution_figure``: unique and shared R^2 per network across one model's layers."""
+    from vlmbrain.attribution.plots import unique_variance_figure
+
     unique_variance_figure(read_tsv(table), model, figure)

@@ -17,34 +17,12 @@ from tqdm.auto import tqdm
 
 from vlmbrain.attribution.banded import default_deltas, reference_r2, variance_partition
 from vlmbrain.attribution.features import feature_key, reference_key
+from vlmbrain.attribution.keys import MAPS, map_key, reference_set_key
 from vlmbrain.io import layer_name
 
 log = logging.getLogger("vlmbrain")
 
-__all__ = ["MAPS", "map_key", "mapped_layers", "model_layers", "partition_model", "reference_set_key"]
-
-MAPS = ("unique", "shared", "r2_joint", "r2_stream")
-
-
-def map_key(stream, layer, kind):
-    """Key of one per-layer map in a subject's attribution file: ``{stream}.layer-LL.{kind}``."""
-    return f"{stream}.{layer_name(layer)}.{kind}"
-
-
-def reference_set_key(names):
-    """Key of the held-out R^2 of a set of references: ``reference.{a}+{b}``."""
-    return "reference." + "+".join(names)
-
-
-def mapped_layers(keys):
-    """``(stream, layer)`` of the per-layer maps among a subject file's keys (sorted)."""
-    out = set()
-    for key in keys:
-        parts = key.split(".")
-        if len(parts) == 3 and parts[1].startswith("layer-") and parts[2] in MAPS:
-            out.add((parts[0], int(parts[1][len("layer-"):])))
-    return sorted(out)
-
+__all__ = ["model_layers", "partition_model"]
 
 def model_layers(features, model):
     """``(stream, layer)`` of every feature space of ``model`` in ``features`` (sorted)."""

@@ -16,7 +16,6 @@ from vlmbrain.findings import brainmaps, line_figures
 from vlmbrain.findings.depth import depth_maps
 from vlmbrain.findings.inputs import layer_file, layer_index
 from vlmbrain.findings.network_overlap import network_overlap_table
-from vlmbrain.attribution.truth import coupling_unique_shares
 from vlmbrain.findings.recovery import add_unique_detection, recovery_table, unique_summary
 from vlmbrain.findings.tables import (
     architecture,
@@ -144,6 +143,8 @@ def recovery(*, models, activations, networks, overlap, ground_truth, table, pag
     found = recovery_table(read_tsv(overlap), truth, index, list(names), source=str(ground_truth))
     unique = None
     if attribution is not None:
+        from vlmbrain.attribution.truth import coupling_unique_shares
+
         rows = read_timing(list(tables))
         with np.load(ground_truth_npz) as data:
             arrays = {k: data[k] for k in ("ans", "weights")}

@@ -327,6 +327,23 @@ def polarity_trend(polarity):
     return pd.DataFrame(rows, columns=TREND_COLUMNS)
 
 
+def check_modality_networks(networks, vision="vision", language="language", source="the network template"):
+    """Refuse a table whose networks lack the vision or language network of finding 4."""
+    nets = set(networks)
+    for name in (vision, language):
+        if name not in nets:
+            raise ValueError(
+                f"network {name!r} is not in {source} ({sorted(nets)}); the architecture "
+                "finding needs `vision` and `language` in networks.mapping"
+            )
+
+
+def modality_specificity(o_vision, o_language):
+    """MSI = (O_v - O_l) / (O_v + O_l); NaN when both are 0."""
+    total = o_vision + o_language
+    return (o_vision - o_language) / total if total > 0 else np.nan
+
+
 def architecture(prediction, overlap, index, vision="vision", language="language"):
     """Modality specificity and cross-modal atoms per model and stream.
 
@@ -350,13 +367,7 @@ def architecture(prediction, overlap, index, vision="vision", language="language
         vision, language and both (cross-modal), and ``share_cross_modal`` = cross-modal /
         atoms driving vision or language (NaN when none).
     """
-    nets = set(prediction["network"])
-    for name in (vision, language):
-        if name not in nets:
-            raise ValueError(
-                f"network {name!r} is not in the network template ({sorted(nets)}); the "
-                "architecture finding needs `vision` and `language` in networks.mapping"
-            )
+    check_modality_networks(prediction["network"], vision, language)
     drives = overlap[overlap["drives"].astype(bool)]
     rows = []
     streams = index.drop_duplicates(["model", "stream"])
@@ -364,7 +375,7 @@ def architecture(prediction, overlap, index, vision="vision", language="language
         pred = prediction[(prediction["model"] == row.model) & (prediction["stream"] == row.stream)]
         o_v = float(pred.loc[pred["network"] == vision, "fraction_driven"].mean())
         o_l = float(pred.loc[pred["network"] == language, "fraction_driven"].mean())
-        msi = (o_v - o_l) / (o_v + o_l) if (o_v + o_l) > 0 else np.nan
+        msi = modality_specificity(o_v, o_l)
         d = drives[(drives["model"] == row.model) & (drives["stream"] == row.stream)]
         atoms_v = set(map(tuple, d.loc[d["network"] == vision, ["layer", "atom"]].values))
         atoms_l = set(map(tuple, d.loc[d["network"] == language, ["layer", "atom"]].values))

@@ -160,3 +160,13 @@ def test_recovery_reads_unique_detection_with_the_marginal_sign():
     # language at the image layer and vision at the text layer are planted only from the
     # other modality: 4 rows, of which one is detected_unique
     assert summary["unique_checked_false"] == 4 and summary["unique_false"] == 1
+
+
+def test_group_test_scale_keeps_pure_noise_calibrated():
+    rng = np.random.default_rng(11)
+    unique = rng.standard_normal((6, 4000)) * 0.01
+    for scale in ("sqrt", "r2"):
+        res = unique_group_maps(unique, unique, unique, q=0.05, scale=scale)
+        assert res["significant"].mean() <= 0.01
+    with pytest.raises(ValueError, match="scale"):
+        unique_group_maps(unique, unique, unique, scale="log")

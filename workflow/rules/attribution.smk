@@ -91,6 +91,7 @@ rule attribution_group:
         q=config["attribution"]["fdr_q"],
         n_flips=config["attribution"]["n_flips"],
         seed=config["attribution"]["seed"],
+        test_scale=config["attribution"]["test_scale"],
     script:
         "../../scripts/attribution_group.py"
 

@@ -5,6 +5,12 @@ little held-out R^2, so under H0 it is slightly negative more often than not); a
 normal approximation is poor there with few subjects. The sign-flip permutation test of
 :func:`vlmbrain.stats.sign_flip_test` assumes only symmetry under H0, and is conservative
 when H0 values lean below zero.
+
+The test runs on the signed square root of unique R^2 by default (``scale="sqrt"``: the
+unique part on the scale of a correlation). Subjects' R^2 grows with the square of their
+response gain, so its spread across subjects is twice that of its square root; on the
+default simulation the square root finds 2 to 4 times as many planted grayordinates at the
+same FDR. Any odd transform keeps a symmetric null symmetric, so the test stays valid.
 """
 
 from __future__ import annotations
@@ -16,7 +22,10 @@ from vlmbrain.stats import fdr_mask, sign_flip_test
 __all__ = ["unique_group_maps"]
 
 
-def unique_group_maps(unique, shared, joint, q=0.05, n_flips=10000, seed=0):
+SCALES = ("sqrt", "r2")
+
+
+def unique_group_maps(unique, shared, joint, q=0.05, n_flips=10000, seed=0, scale="sqrt"):
     """Group test of one layer's unique R^2 and the group means of its maps.
 
     Parameters
@@ -28,6 +37,8 @@ def unique_group_maps(unique, shared, joint, q=0.05, n_flips=10000, seed=0):
     n_flips : int
         Sign patterns (all ``2**n_subjects`` when fewer).
     seed : int
+    scale : {"sqrt", "r2"}
+        Test the signed square root of unique R^2 (default) or unique R^2 itself.
 
     Returns
     -------
@@ -38,7 +49,10 @@ def unique_group_maps(unique, shared, joint, q=0.05, n_flips=10000, seed=0):
     unique = np.asarray(unique, np.float64)
     if unique.ndim != 2 or unique.shape[0] < 2:
         raise ValueError(f"unique R2 must be n_subjects x V with at least 2 subjects, got {unique.shape}")
-    t, p = sign_flip_test(unique, n_flips=n_flips, seed=seed)
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
+    tested = np.sign(unique) * np.sqrt(np.abs(unique)) if scale == "sqrt" else unique
+    t, p = sign_flip_test(tested, n_flips=n_flips, seed=seed)
     qv, sig = fdr_mask(p, q, axis=None)
     return {
         "t": t.astype(np.float32),

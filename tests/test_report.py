@@ -26,7 +26,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 EXPECTED_CATEGORIES = ["1. Prediction", "2. Redundancy", "3. Polarity", "4. Architecture",
-                       "5. Brain maps", "Provenance"]
+                       "5. Brain maps", "7. Attribution (unique variance)", "Provenance"]
 # Injected first in <head>: records console errors and uncaught exceptions.
 HOOK = (
     "<script>window.__errors=[];(function(){var e=console.error;console.error=function(){"

@@ -32,7 +32,11 @@ from vlmbrain.attribution.banded import (  # noqa: E402
     variance_partition,
 )
 
-ALPHAS = [1.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0]
+import yaml  # noqa: E402
+
+GRID = yaml.safe_load((ROOT / "config/config.yaml").read_text())["attribution"]
+ALPHAS = [float(a) for a in GRID["alphas"]]
+DELTAS = default_deltas(2, GRID["n_ratios"], GRID["log10_span"])
 
 
 def data(n_runs, run_trs, n_targets, k_stream, k_ref, seed=0):
@@ -72,8 +76,8 @@ def main():
     ap.add_argument("--run-trs", type=int, default=900)
     ap.add_argument("--targets", type=int, default=91282)
     ap.add_argument("--himalaya-targets", type=int, default=2000)
-    ap.add_argument("--n-components", type=int, default=16)
-    ap.add_argument("--reference-components", type=int, default=16)
+    ap.add_argument("--n-components", type=int, default=GRID["n_components"])
+    ap.add_argument("--reference-components", type=int, default=GRID["reference_components"])
     ap.add_argument("--layers", type=int, default=83, help="stream-layers per subject (default run: 83)")
     ap.add_argument("--json", help="write the numbers here")
     args = ap.parse_args()
@@ -81,17 +85,18 @@ def main():
                                 args.reference_components)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
-    r2_ref = reference_r2([ref], Y, runs, ALPHAS)["r2"]
+    r2_ref = reference_r2([ref], Y, runs, ALPHAS, blas_threads=1)["r2"]
     t_ref = time.perf_counter() - t0
     t0 = time.perf_counter()
-    ours = variance_partition(stream, [ref], Y, runs, ALPHAS, r2_reference=r2_ref, blas_threads=1)
+    ours = variance_partition(stream, [ref], Y, runs, ALPHAS, deltas=DELTAS, r2_reference=r2_ref,
+                              blas_threads=1)
     t_layer = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     n = args.himalaya_targets
     scale = args.targets / n
     t0 = time.perf_counter()
     grid = himalaya_loro(stream, ref, Y[:, :n], runs,
-                         dict(n_iter=np.exp(default_deltas(2)), alphas=np.asarray(ALPHAS)))
+                         dict(n_iter=np.exp(DELTAS), alphas=np.asarray(ALPHAS)))
     t_grid = (time.perf_counter() - t0) * scale
     t0 = time.perf_counter()
     himalaya_loro(stream, ref, Y[:, :n], runs, {})
@@ -102,6 +107,7 @@ def main():
                   "reference": args.reference_components},
         "ours_reference_s": t_ref, "ours_layer_s": t_layer,
         "ours_subject_s": t_ref * 3 + t_layer * args.layers,
+        "grid": {"alphas": ALPHAS, "n_ratios": GRID["n_ratios"], "log10_span": GRID["log10_span"]},
         "ours_peak_rss_mb": rss, "data_rss_mb": rss0,
         "himalaya_same_grid_layer_s": t_grid, "himalaya_defaults_layer_s": t_default,
         "max_abs_r2_difference_same_grid": diff,

@@ -7,6 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from vlmbrain.findings.line_figures import STREAM_STYLES, save_figure  # noqa: E402
 
@@ -46,6 +47,7 @@ def unique_variance_figure(cells, model, path):
         ax.axhline(0.0, color="black", linewidth=0.5)
         ax.set_title(network)
         ax.set_xlabel("layer")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0][0].set_ylabel("held-out R$^2$ (group mean over the network)")
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7)

@@ -15,12 +15,22 @@ from __future__ import annotations
 import numpy as np
 from sklearn.decomposition import PCA
 
-__all__ = ["feature_key", "layer_components", "reference_components", "reference_key"]
+__all__ = ["feature_key", "feature_layers", "layer_components", "reference_components", "reference_key"]
 
 
 def feature_key(model, stream, layer):
     """Key of a layer's feature space in ``features.npz``: ``{model}.{stream}.layer-LL``."""
     return f"{model}.{stream}.layer-{int(layer):02d}"
+
+
+def feature_layers(keys, model):
+    """``(stream, layer)`` of every feature space of ``model`` among ``keys`` (sorted)."""
+    out = []
+    for key in keys:
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == model and parts[2].startswith("layer-"):
+            out.append((parts[1], int(parts[2][len("layer-"):])))
+    return sorted(out)
 
 
 def reference_key(name):

@@ -16,23 +16,13 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from vlmbrain.attribution.banded import default_deltas, reference_r2, variance_partition
-from vlmbrain.attribution.features import feature_key, reference_key
+from vlmbrain.attribution.features import feature_key, feature_layers, reference_key
 from vlmbrain.attribution.keys import MAPS, map_key, reference_set_key
 from vlmbrain.io import layer_name
 
 log = logging.getLogger("vlmbrain")
 
-__all__ = ["model_layers", "partition_model"]
-
-def model_layers(features, model):
-    """``(stream, layer)`` of every feature space of ``model`` in ``features`` (sorted)."""
-    out = []
-    for key in features:
-        parts = key.split(".")
-        if len(parts) == 3 and parts[0] == model:
-            out.append((parts[1], int(parts[2][len("layer-"):])))
-    return sorted(out)
-
+__all__ = ["partition_model"]
 
 def partition_model(Y, runs, features, model, against, alphas, n_ratios=5, log10_span=2.0,
                     **solver):
@@ -62,7 +52,7 @@ def partition_model(Y, runs, features, model, against, alphas, n_ratios=5, log10
         :func:`map_key` ``(stream, layer, kind)`` for ``kind`` in :data:`MAPS`, and
         :func:`reference_set_key` of each reference set used.
     """
-    layers = model_layers(features, model)
+    layers = feature_layers(features, model)
     if not layers:
         raise ValueError(f"the feature file has no layer of model {model!r}; rerun attribution_features")
     missing = sorted({s for s, _ in layers} - set(against))

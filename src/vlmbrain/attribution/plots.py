@@ -6,7 +6,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from vlmbrain.findings.line_figures import STREAM_STYLES, save_figure  # noqa: E402
@@ -55,4 +54,3 @@ def unique_variance_figure(cells, model, path):
                  "uniquely, FDR)", fontsize=9)
     fig.tight_layout()
     save_figure(fig, path)
-    return np.asarray(networks)

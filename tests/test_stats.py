@@ -16,6 +16,7 @@ from vlmbrain.stats import (
     sign_patterns,
     significant,
 )
+from vlmbrain.stats.inference import trigamma_inverse, variance_prior
 
 
 def ar1_noise(rng, T, n, rho):
@@ -73,12 +74,12 @@ def test_sign_patterns_enumerate_all_flips_for_few_subjects():
     np.testing.assert_array_equal(r, sign_patterns(12, n_flips=500, seed=3))
 
 
-@pytest.mark.parametrize("pooled", [True, False])
-def test_sign_flip_p_is_uniform_on_pure_noise(pooled):
+@pytest.mark.parametrize("pooled,moderated", [(True, False), (False, False), (True, True)])
+def test_sign_flip_p_is_uniform_on_pure_noise(pooled, moderated):
     rng = np.random.default_rng(2)
     # heavy-tailed values symmetric about zero (the null the test assumes), scales varying
     values = rng.standard_normal((10, 4000)) * rng.exponential(1.0, (10, 4000))
-    _, p = sign_flip_test(values, n_flips=1024, seed=0, pooled=pooled)
+    _, p = sign_flip_test(values, n_flips=1024, seed=0, pooled=pooled, moderated=moderated)
     assert np.isfinite(p).all()
     if pooled:
         assert stats.kstest(p, "uniform").pvalue > 0.01
@@ -98,6 +99,40 @@ def test_sign_flip_finds_shifted_columns_and_controls_fdr_with_six_subjects():
     values[:, 600:700] -= 0.05  # negative columns are not evidence for "greater"
     _, p = sign_flip_test(values, seed=0)
     assert (p[600:700] > 0.5).all()
+
+
+def test_variance_prior_recovers_a_scaled_inverse_chi_square():
+    from scipy.special import polygamma
+
+    assert trigamma_inverse(polygamma(1, 3.5)) == pytest.approx(3.5, rel=1e-8)
+    rng = np.random.default_rng(9)
+    sigma2 = 2.0 * 8.0 / rng.chisquare(8.0, 200_000)  # prior: s0^2 = 2, d0 = 8
+    s2 = sigma2 * rng.chisquare(5, sigma2.size) / 5  # sample variances, 5 df
+    s0_sq, d0 = variance_prior(s2, 5)
+    assert s0_sq == pytest.approx(2.0, rel=0.02) and d0 == pytest.approx(8.0, rel=0.05)
+    s0_sq, d0 = variance_prior(3.0 * rng.chisquare(5, 50_000) / 5, 5)  # one true variance
+    assert s0_sq == pytest.approx(3.0, rel=0.02) and d0 > 100  # (inf when sampling alone)
+    with pytest.raises(ValueError, match="at least 3"):
+        variance_prior([1.0, np.nan, 0.0], 5)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_moderated_sign_flip_is_calibrated_and_finds_more_with_six_subjects(seed):
+    rng = np.random.default_rng(seed)
+    noise = rng.standard_normal((6, 20_000)) * np.exp(0.3 * rng.standard_normal(20_000))
+    _, p = sign_flip_test(noise, moderated=True, seed=seed)
+    assert stats.kstest(p, "uniform").pvalue > 0.001
+    for level in (0.001, 0.01, 0.05):
+        assert (p <= level).mean() <= level * 1.3 + 3 * np.sqrt(level / 20_000)
+    values = noise.copy()
+    values[:, :1000] += 1.5  # 5% of the columns shifted by 1.5 noise s.d.
+    found = {}
+    for moderated in (False, True):
+        _, p = sign_flip_test(values, moderated=moderated, seed=seed)
+        _, sig = fdr_mask(p, 0.05, axis=None)
+        found[moderated] = sig[:1000].mean()
+        assert sig[1000:].sum() <= 0.05 * max(sig.sum(), 1) * 1.3 + 5  # FDR kept
+    assert found[True] > 0.3 and found[True] > 5 * found[False]
 
 
 def test_sign_flip_leaves_out_missing_subjects_and_flags_undefined_columns():

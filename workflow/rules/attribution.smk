@@ -92,6 +92,7 @@ rule attribution_group:
         n_flips=config["attribution"]["n_flips"],
         seed=config["attribution"]["seed"],
         test_scale=config["attribution"]["test_scale"],
+        moderated=config["attribution"]["moderated"],
     script:
         "../../scripts/attribution_group.py"
 

@@ -123,7 +123,7 @@ def attribution_subject(*, bold, tables, features, partition, model, tr, drop_re
 
 
 def attribution_group(*, subjects, networks, geometry, maps, cells, dscalar, model, against,
-                      q=0.05, n_flips=10000, seed=0, test_scale="sqrt", mask=()):
+                      q=0.05, n_flips=10000, seed=0, test_scale="sqrt", moderated=True, mask=()):
     """Rule ``attribution_group``: group maps of unique R^2 of one model.
 
     Parameters
@@ -143,9 +143,9 @@ def attribution_group(*, subjects, networks, geometry, maps, cells, dscalar, mod
     dscalar : str
         Output CIFTI dscalar: per layer, the group mean unique R^2 where significant.
     model : str
-    against, q, n_flips, seed, test_scale
+    against, q, n_flips, seed, test_scale, moderated
         ``attribution.against``, ``attribution.fdr_q``, ``attribution.n_flips``,
-        ``attribution.seed``, ``attribution.test_scale``.
+        ``attribution.seed``, ``attribution.test_scale``, ``attribution.moderated``.
     mask : list of str
         ``[data.mask]`` or empty.
     """
@@ -160,7 +160,8 @@ def attribution_group(*, subjects, networks, geometry, maps, cells, dscalar, mod
         for stream, layer in tqdm(mapped_layers(keys), desc=f"attribution group {model}", mininterval=5):
             stack = {kind: np.stack([d[map_key(stream, layer, kind)] for d in data]) for kind in MAPS}
             res = unique_group_maps(stack["unique"], stack["shared"], stack["r2_joint"], q=q,
-                                    n_flips=n_flips, seed=seed, scale=test_scale)
+                                    n_flips=n_flips, seed=seed, scale=test_scale,
+                                    moderated=moderated)
             arrays.update({map_key(stream, layer, kind): value for kind, value in res.items()})
             reference = "+".join(against[stream])
             rows.append(layer_cells(model, stream, layer, reference, res, names, masks))

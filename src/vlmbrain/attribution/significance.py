@@ -11,6 +11,12 @@ unique part on the scale of a correlation). Subjects' R^2 grows with the square 
 response gain, so its spread across subjects is twice that of its square root; on the
 default simulation the square root finds 2 to 4 times as many planted grayordinates at the
 same FDR. Any odd transform keeps a symmetric null symmetric, so the test stays valid.
+
+Its statistic is the moderated t by default: with 6 subjects the ordinary t has 5 degrees
+of freedom, and BH-FDR over 91,282 grayordinates asks for t near 6; shrinking each
+grayordinate's variance towards a prior fitted to all of them (Smyth 2004) lets the many
+grayordinates lend each other degrees of freedom. On the default simulation it finds the
+text plants, which the ordinary t misses entirely, and stays specific.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ __all__ = ["unique_group_maps"]
 SCALES = ("sqrt", "r2")
 
 
-def unique_group_maps(unique, shared, joint, q=0.05, n_flips=10000, seed=0, scale="sqrt"):
+def unique_group_maps(unique, shared, joint, q=0.05, n_flips=10000, seed=0, scale="sqrt",
+                      moderated=True):
     """Group test of one layer's unique R^2 and the group means of its maps.
 
     Parameters
@@ -39,6 +46,9 @@ def unique_group_maps(unique, shared, joint, q=0.05, n_flips=10000, seed=0, scal
     seed : int
     scale : {"sqrt", "r2"}
         Test the signed square root of unique R^2 (default) or unique R^2 itself.
+    moderated : bool
+        Test the moderated t (default) instead of the ordinary t
+        (:func:`vlmbrain.stats.sign_flip_test`).
 
     Returns
     -------
@@ -52,7 +62,7 @@ def unique_group_maps(unique, shared, joint, q=0.05, n_flips=10000, seed=0, scal
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
     tested = np.sign(unique) * np.sqrt(np.abs(unique)) if scale == "sqrt" else unique
-    t, p = sign_flip_test(tested, n_flips=n_flips, seed=seed)
+    t, p = sign_flip_test(tested, n_flips=n_flips, seed=seed, moderated=moderated)
     qv, sig = fdr_mask(p, q, axis=None)
     return {
         "t": t.astype(np.float32),

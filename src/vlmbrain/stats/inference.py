@@ -132,8 +132,63 @@ def sign_patterns(n, n_flips=10000, seed=0):
     return np.vstack([np.ones((1, n)), random])
 
 
-def sign_flip_test(values, n_flips=10000, seed=0, pooled=True, max_null=2_000_000,
-                   max_cells=20_000_000):
+def trigamma_inverse(x):
+    """The ``y`` with ``polygamma(1, y) == x`` (Newton's method, as in Smyth 2004)."""
+    from scipy.special import polygamma
+
+    x = np.asarray(x, np.float64)
+    y = 0.5 + 1.0 / x
+    for _ in range(50):
+        tri = polygamma(1, y)
+        step = tri * (1.0 - tri / x) / polygamma(2, y)
+        y = y + step
+        if np.all(-step / y < 1e-8):
+            break
+    return y
+
+
+def variance_prior(var, df):
+    """Prior of many sample variances: a scaled inverse chi-square fitted by moments.
+
+    Smyth's (2004) empirical Bayes estimate (limma's ``fitFDist``): the log sample
+    variances of targets that each have ``df`` degrees of freedom are matched to those of
+    ``s0^2 * chi2(d0) / d0`` mixed with ``chi2(df) / df``.
+
+    Parameters
+    ----------
+    var : array_like
+        Sample variances of the targets (NaN and non-positive entries are ignored).
+    df : array_like
+        Their degrees of freedom (scalar or one per target, >= 1).
+
+    Returns
+    -------
+    s0_sq : float
+        Prior variance.
+    d0 : float
+        Prior degrees of freedom (``inf`` when the variances spread no more than sampling
+        alone makes them: then every target shares ``s0_sq``).
+    """
+    from scipy.special import digamma, polygamma
+
+    var = np.asarray(var, np.float64)
+    df = np.broadcast_to(np.asarray(df, np.float64), var.shape)
+    ok = np.isfinite(var) & (var > 0) & (df >= 1)
+    if ok.sum() < 3:
+        raise ValueError(f"a variance prior needs at least 3 positive variances, got {int(ok.sum())}")
+    var, df = var[ok], df[ok]
+    z = np.log(var)
+    e = z - digamma(df / 2) + np.log(df / 2)
+    e_mean = e.mean()
+    excess = np.mean((e - e_mean) ** 2) * e.size / (e.size - 1) - np.mean(polygamma(1, df / 2))
+    if excess <= 0:
+        return float(np.exp(e_mean)), np.inf
+    d0 = 2.0 * float(trigamma_inverse(excess))
+    return float(np.exp(e_mean + digamma(d0 / 2) - np.log(d0 / 2))), d0
+
+
+def sign_flip_test(values, n_flips=10000, seed=0, pooled=True, moderated=False,
+                   max_null=2_000_000, max_cells=20_000_000):
     """One-sided sign-flip permutation test of ``mean > 0`` per column, on the t statistic.
 
     Valid for values that sit near zero and are skewed (held-out R^2 gains, say): it
@@ -160,6 +215,12 @@ def sign_flip_test(values, n_flips=10000, seed=0, pooled=True, max_null=2_000_00
         each column's values *centred on their mean* (ter Braak's residual flips, as in
         Winkler et al. 2014), so columns with a real effect do not inflate it. False: each
         column's own flips of its values, ``p >= 1 / n_patterns``.
+    moderated : bool
+        Test the moderated t instead of the ordinary one: each column's variance is shrunk
+        towards a prior fitted to all columns' variances (:func:`variance_prior`, Smyth
+        2004), the same prior for the observed and every flipped statistic. With few
+        subjects an ordinary t is large wherever the sample variance happens to be small,
+        which fills the null's tails; the moderated t borrows the many columns' variances.
     max_null : int
         Pooled null at most about this size (a seeded subsample of it beyond).
     max_cells : int
@@ -184,12 +245,22 @@ def sign_flip_test(values, n_flips=10000, seed=0, pooled=True, max_null=2_000_00
     with np.errstate(divide="ignore", invalid="ignore"):
         centre = np.where(n > 0, X0.sum(0) / n, 0.0)
     signs = sign_patterns(X.shape[0], n_flips, seed)
+    prior = None
+    if moderated:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            var_obs = ((X0 * X0).sum(0) - n * centre * centre) / (n - 1)
+        prior = variance_prior(np.where(n >= 2, var_obs, np.nan), np.maximum(n - 1, 1))
 
     def t_of(sums, sumsq):  # (..., L, V) -> largest t over L, (..., V)
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = sums / n
             var = (sumsq - n * mean * mean) / (n - 1)
-            t = mean / np.sqrt(np.maximum(var, 0.0) / n)
+            shrunk = var
+            if prior is not None:
+                s0_sq, d0 = prior
+                shrunk = (np.full_like(var, s0_sq) if np.isinf(d0) else
+                          (d0 * s0_sq + (n - 1) * np.maximum(var, 0.0)) / (d0 + n - 1))
+            t = mean / np.sqrt(np.maximum(shrunk, 0.0) / n)
         t = np.where((n >= 2) & (var > 1e-12 * sumsq / np.maximum(n, 1)), t, np.nan)
         return np.fmax.reduce(t, axis=-2)
 
@@ -197,7 +268,12 @@ def sign_flip_test(values, n_flips=10000, seed=0, pooled=True, max_null=2_000_00
     valid = np.isfinite(t_obs)
     p = np.full(t_obs.shape, np.nan)
     # pooled: flips of the centred values (the null of every column, effect or not)
-    Z = np.where(ok, X0 - centre, 0.0) if pooled else X0
+    # (scaled by sqrt(n / (n - 1)) so that a centred column's sum of squares is, under H0,
+    # that of its raw values: flips of the centred values then vary as much as the mean
+    # does, which a statistic with a fixed variance, the moderated t, relies on)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inflate = np.where(n >= 2, np.sqrt(n / np.maximum(n - 1, 1)), 1.0)
+    Z = np.where(ok, (X0 - centre) * inflate, 0.0) if pooled else X0
     Z_sumsq = (Z * Z).sum(0)
     n_null = (signs.shape[0] - 1) * int(valid.sum())
     keep = min(1.0, max_null / max(n_null, 1))

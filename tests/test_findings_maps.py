@@ -36,7 +36,7 @@ def tree(tmp_path_factory):
         t = np.where(act, 4.0, np.where(deact, -4.0, 0.0)).astype(np.float32)
         save_npz(root / f"group/clip/{stream}/layer-{layer:02d}.npz", t=t, q=np.ones_like(t),
                  activated=act, deactivated=deact, mean_r=np.zeros(v, np.float32),
-                 n_subjects=np.int64(3))
+                 n_subjects=np.full(v, 3, np.int16))
         if (stream, layer) == ("image", 1):  # the atom map as a CIFTI dscalar
             img = nib.Cifti2Image(act[:1].astype(np.float32),
                                   header=(nib.cifti2.ScalarAxis(["atom0"]), bm_axis))

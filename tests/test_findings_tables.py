@@ -70,7 +70,7 @@ def tree(tmp_path_factory):
                     activated=act,
                     deactivated=deact,
                     mean_r=np.full(V, 0.1 * (layer + 1), np.float32),
-                    n_subjects=np.int64(4),
+                    n_subjects=np.full(V, 4, np.int16),
                 )
                 save_npz(
                     root / "atoms" / model / stream / f"layer-{layer:02d}.npz",

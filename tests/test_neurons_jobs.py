@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from vlmbrain.io import read_tsv, save_npy, save_npz
 from vlmbrain.networks.templates import write_networks
@@ -49,6 +50,20 @@ def test_parcel_series_is_the_mean_within_parcels(parcellation):
         ref = bold[:, index == p].mean(1)
         assert np.allclose(series[:, p], (ref - ref.mean()) / ref.std(), atol=1e-4)
     assert np.allclose(np.asarray(averaging_matrix(index).sum(0)), 1.0)
+
+
+def test_parcel_series_leaves_out_grayordinates_without_data(parcellation):
+    names, index = parcellation
+    rng = np.random.default_rng(0)
+    bold = rng.standard_normal((20, 91282)).astype(np.float32)
+    in_zero = np.flatnonzero(index == 0)
+    bold[:, in_zero[:3]] = np.nan  # three grayordinates of parcel 0 without data
+    bold[:, index == 5] = np.nan  # parcel 5 has none left
+    series = parcel_series(bold, index, len(names))
+    ref = bold[:, in_zero[3:]].mean(1)
+    assert np.allclose(series[:, 0], (ref - ref.mean()) / ref.std(), atol=1e-4)
+    assert np.isnan(series[:, 5]).all()
+    assert np.isfinite(np.delete(series, 5, axis=1)).all()
 
 
 def test_dlabel_parcellation_and_clear_errors(tmp_path):
@@ -196,6 +211,40 @@ def test_jobs_recover_the_planted_ans(workspace):
     html = (c / "catalogue.html").read_text()
     assert "<script" in html and "vision" in html and "http" not in html.split("<body>")[1]
     assert (c / "fig.png").stat().st_size > 1000
+
+
+def test_group_uses_the_subjects_with_data_in_each_parcel(workspace, tmp_path):
+    root, subject_files, manifest = workspace
+    gap = 3  # a parcel without data in subjects 0 and 1
+    files, outs = [], []
+    for s, path in enumerate(subject_files):
+        with np.load(path) as data:
+            series, names = data["series"].copy(), data["names"]
+        if s < 2:
+            series[:, gap] = np.nan
+        files.append(tmp_path / f"sub-{s}" / "parcel_bold.npz")
+        save_npz(files[-1], series=series, names=names)
+        outs.append(tmp_path / f"sub-{s}" / "m.npz")
+        jobs.neurons_subject(parcel_bold=files[-1], activations=manifest.parent,
+                             regressors=root / "reg", stats=outs[-1])
+    with np.load(outs[0]) as data:
+        z = data["z__image__01"]
+        assert np.isnan(z[:, gap]).all() and np.isnan(data["t__image__01"][:, gap]).all()
+        assert np.isfinite(np.delete(z, gap, axis=1)).all()
+    g = tmp_path / "group"
+    jobs.neurons_group(model="m", subjects=outs, parcel_bold=files, activations=manifest.parent,
+                       regressors=root / "reg", networks=root / "networks.npz",
+                       parcels=g / "parcels.npz", ans=g / "ans.tsv", summary=g / "summary.tsv",
+                       parcellation="cole_anticevic_parcels")
+    with np.load(g / "parcels.npz") as data:
+        n = data["n_subjects"]
+        assert n[gap] == SUBJECTS - 2 and (np.delete(n, gap) == SUBJECTS).all()
+        t = data["t__image__01"]
+        zs = np.stack([np.load(o)["z__image__01"][:, gap] for o in outs[2:]])
+        np.testing.assert_allclose(t[:, gap], stats.ttest_1samp(zs, 0.0, axis=0).statistic,
+                                   rtol=1e-4)
+        assert np.isfinite(data["q__image__01"][:, gap]).all()
+    assert len(read_tsv(g / "ans.tsv")) == 2 * HEADS * DIM
 
 
 def test_regressors_of_the_wrong_length_are_refused(workspace, tmp_path):

@@ -50,13 +50,20 @@ def test_ar1_t_equals_nilearn_run_glm(pairs):
         assert t[i, j] == pytest.approx(next(iter(results.values())).t(0)[0], rel=1e-8)
 
 
-def test_constant_series_give_zero_not_nan():
+def test_constant_or_missing_series_give_nan_not_zero():
     rng = np.random.default_rng(1)
     X = rng.standard_normal((50, 3))
     X[:, 1] = 4.0
-    r, t = an_target_stats(X, rng.standard_normal((50, 2)))
-    assert np.isfinite(r).all() and np.isfinite(t).all()
-    assert (r[1] == 0).all() and (t[1] == 0).all()
+    Y = rng.standard_normal((50, 3))
+    Y[:, 2] = np.nan  # a target without data
+    r, t = an_target_stats(X, Y)
+    undefined = np.zeros((3, 3), bool)
+    undefined[1], undefined[:, 2] = True, True
+    assert np.isnan(r[undefined]).all() and np.isnan(t[undefined]).all()
+    assert np.isfinite(r[~undefined]).all() and np.isfinite(t[~undefined]).all()
+    assert np.isnan(pearson(X, Y)[undefined]).all()
+    full = an_target_stats(X[:, [0, 2]], Y[:, :2])
+    np.testing.assert_allclose(r[[0, 2]][:, :2], full[0])  # the others are unaffected
 
 
 def test_circular_null_moments_are_those_of_all_shifts():
@@ -123,6 +130,37 @@ def test_cohort_mean_streams_and_checks_shapes():
     assert np.allclose(cohort_mean(iter(arrays)), 1.5)
     with pytest.raises(ValueError, match="subject 2"):
         cohort_mean(iter([np.zeros((3, 4)), np.zeros((3, 5))]))
+
+
+def test_cohort_mean_averages_the_subjects_with_data():
+    a, b, c = np.ones((3, 4)), np.full((3, 4), 3.0), np.full((3, 4), 5.0)
+    b[:, 1] = np.nan  # subject b has no data at grayordinate 1
+    a[:, 2] = b[:, 2] = c[:, 2] = np.nan  # nobody has data at 2
+    mean = cohort_mean(iter([a, b, c]))
+    assert np.allclose(mean[:, [0, 3]], 3.0) and np.allclose(mean[:, 1], 3.0)  # (1 + 5) / 2
+    assert np.isnan(mean[:, 2]).all()
+
+
+def test_grayordinate_encoder_leaves_out_grayordinates_without_data():
+    rng = np.random.default_rng(8)
+    T, N, V = 120, 6, 900
+    X = ar1_noise(rng, T, N, 0.5)
+    Y = ar1_noise(rng, T, V, 0.4)
+    Y[:, :200] += 0.6 * X[:, [1]]
+    masks = np.zeros((2, V), bool)
+    masks[0, :300], masks[1, 300:600] = True, True
+    missing = np.zeros(V, bool)
+    missing[[5, 250, 700]] = True
+    Y[:, missing] = np.nan
+    res = GrayordinateEncoder(Y, masks, q=0.05, chunk_size=256, n_shifts=20).encode(X)
+    ref = GrayordinateEncoder(Y[:, ~missing], masks[:, ~missing], q=0.05, chunk_size=256,
+                              n_shifts=20).encode(X)
+    assert res["n_tests"] == N * (V - 3)
+    assert (res["bn_counts"][:, missing] == 0).all()
+    np.testing.assert_array_equal(res["bn_counts"][:, ~missing], ref["bn_counts"])
+    np.testing.assert_array_equal(res["an_counts"], ref["an_counts"])
+    np.testing.assert_array_equal(res["an_enriched"], ref["an_enriched"])
+    assert np.isfinite(res["calibration"])
 
 
 def test_enrichment_ratio_of_empty_hit_rates_is_undefined():

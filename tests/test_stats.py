@@ -55,6 +55,29 @@ def test_one_sample_t_equals_scipy_and_is_nan_without_variance():
         OneSampleT().add(z[0]).result()
 
 
+def test_one_sample_t_tests_each_element_on_the_subjects_with_data():
+    rng = np.random.default_rng(4)
+    z = rng.standard_normal((6, 4, 9)) + 0.3
+    z[0, :, 2] = np.nan  # subject 0 has no data at grayordinate 2
+    z[1:5, :, 5] = np.nan  # only 2 subjects left at grayordinate 5
+    z[1:, :, 7] = np.nan  # one subject: untestable
+    acc = OneSampleT()
+    for values in z:
+        acc.add(values)
+    mean, t, p = acc.result()
+    assert acc.n == 6
+    assert acc.count[0].tolist() == [6, 6, 5, 6, 6, 2, 6, 1, 6]
+    with np.errstate(divide="ignore", invalid="ignore"):  # scipy on the 1-subject column
+        ref = stats.ttest_1samp(z, 0.0, axis=0, nan_policy="omit")
+    ok = acc.count >= 2
+    np.testing.assert_allclose(t[ok], np.asarray(ref.statistic)[ok], rtol=1e-10)
+    np.testing.assert_allclose(p[ok], np.asarray(ref.pvalue)[ok], rtol=1e-8)
+    np.testing.assert_allclose(mean, np.nanmean(z, 0))
+    assert np.isnan(t[:, 7]).all() and np.isnan(p[:, 7]).all()  # never 0 or 1
+    with pytest.raises(ValueError, match="infinite"):
+        OneSampleT().add(np.array([np.inf, 0.0]))
+
+
 def test_significance_cut_and_fdr_ignore_nan():
     q = np.array([0.01, 0.05, 0.050001, np.nan])
     assert significant(q, 0.05).tolist() == [True, True, False, False]

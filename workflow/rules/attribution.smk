@@ -52,6 +52,7 @@ rule attribution_subject:
     params:
         tr=config["data"]["tr"],
         drop_rest=config["temporal"]["drop_rest"],
+        nonfinite=config["data"]["nonfinite"],
         against=config["attribution"]["against"],
         alphas=config["attribution"]["alphas"],
         n_ratios=config["attribution"]["n_ratios"],

@@ -23,6 +23,7 @@ rule encoding:
     params:
         tr=config["data"]["tr"],
         drop_rest=config["temporal"]["drop_rest"],
+        nonfinite=config["data"]["nonfinite"],
         chunk_size=config["encoding"]["chunk_size"],
         ar_bins=config["encoding"]["ar_bins"],
         ridge_alphas=config["encoding"]["ridge_alphas"],
@@ -51,5 +52,6 @@ rule noise_ceiling:
     params:
         tr=config["data"]["tr"],
         drop_rest=config["temporal"]["drop_rest"],
+        nonfinite=config["data"]["nonfinite"],
     script:
         "../../scripts/noise_ceiling.py"

@@ -34,6 +34,7 @@ if NEURONS:
         params:
             tr=config["data"]["tr"],
             drop_rest=config["temporal"]["drop_rest"],
+            nonfinite=config["data"]["nonfinite"],
             parcellation=config["neurons"]["parcellation"],
         script:
             "../../scripts/neurons_parcel_bold.py"
@@ -116,6 +117,7 @@ if NEURONS:
             n_subjects=len(SUBJECTS),
             tr=config["data"]["tr"],
             drop_rest=config["temporal"]["drop_rest"],
+            nonfinite=config["data"]["nonfinite"],
         script:
             "../../scripts/neurons_cohort_bold.py"
 

@@ -52,5 +52,6 @@ rule stimulus_tables:
         runs=RUNS,
         tr=config["data"]["tr"],
         frames_dir=bool(config["data"].get("frames_dir")),
+        caption_overlap=config["data"]["caption_overlap"],
     script:
         "../../scripts/stimulus_tables.py"

@@ -43,6 +43,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from vlmbrain.encoding.temporal import run_slices
+from vlmbrain.stats.missing import fill_missing
 
 __all__ = [
     "banded_ridge_loro",
@@ -298,7 +299,7 @@ def _solve_chunk(st, scales, alphas, be, tie_eps):
         sst = yy - sy**2 / st.n[k]
         flat = sst <= 1e-10 * np.maximum(yy, np.finfo(np.float64).tiny)
         with np.errstate(divide="ignore", invalid="ignore"):
-            r2[k] = np.where(flat, 0.0, 1.0 - sse / np.where(flat, 1.0, sst))
+            r2[k] = np.where(flat, np.nan, 1.0 - sse / np.where(flat, 1.0, sst))  # undefined
     return r2, cand_sel, alpha_sel
 
 
@@ -348,7 +349,8 @@ def banded_ridge_loro(
     Returns
     -------
     dict
-        ``r2`` (V,): held-out R2 averaged over the outer folds; ``r2_folds`` (R, V);
+        ``r2`` (V,): held-out R2 averaged over the outer folds (NaN for a target without
+        data, a column of ``Y`` holding NaN, or constant on a held-out run); ``r2_folds`` (R, V);
         ``candidate_folds`` (R, V) int: chosen row of ``deltas``; ``alpha_folds`` (R, V);
         ``deltas_folds`` (R, n_spaces, V): himalaya's ``deltas_ = log(gamma / alpha)``.
     """
@@ -368,8 +370,11 @@ def banded_ridge_loro(
     with _blas_limit(blas_threads):
         for start in tqdm(starts, desc="banded ridge LORO", disable=not progress, mininterval=5):
             sl = slice(start, min(start + int(chunk_size), n_vox))
-            st = _Stats(X, np.asarray(Y[:, sl]), slices, be)
+            Yc, missing = fill_missing(np.asarray(Y[:, sl]))
+            st = _Stats(X, Yc, slices, be)
             r2[:, sl], cand[:, sl], alpha[:, sl] = _solve_chunk(st, scales, alphas, be, tie_eps)
+            r2[:, sl][:, missing] = np.nan
+            alpha[:, sl][:, missing] = np.nan
     log_deltas = deltas[cand.astype(np.int64)].transpose(0, 2, 1) - np.log(alpha)[:, None, :]
     return {
         "r2": r2.mean(0),

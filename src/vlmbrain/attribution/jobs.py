@@ -79,7 +79,7 @@ def attribution_features(*, regressors, features, table, models, n_components,
 
 def attribution_subject(*, bold, tables, features, partition, model, tr, drop_rest, against,
                         alphas, n_ratios, log10_span, chunk_size, backend="numpy", device=None,
-                        threads=1, mask=()):
+                        threads=1, mask=(), nonfinite="error"):
     """Rule ``attribution_subject``: unique and shared held-out R^2 of one model's layers.
 
     Parameters
@@ -91,7 +91,8 @@ def attribution_subject(*, bold, tables, features, partition, model, tr, drop_re
     partition : str
         Output ``attribution/sub-{subject}/{model}.npz``: per layer
         ``{stream}.layer-LL.{unique,shared,r2_joint,r2_stream}`` and per reference set
-        ``reference.{names}`` (V float32 held-out R^2).
+        ``reference.{names}`` (V float32 held-out R^2; NaN at the grayordinates excluded
+        for this subject).
     model : str
     tr, drop_rest
         ``data.tr``, ``temporal.drop_rest``.
@@ -101,6 +102,8 @@ def attribution_subject(*, bold, tables, features, partition, model, tr, drop_re
         BLAS threads of the solver (the job's threads).
     mask : list of str
         ``[data.mask]`` (NIfTI brain mask) or empty.
+    nonfinite : {"error", "exclude"}
+        ``data.nonfinite`` (:func:`vlmbrain.fmri.bold.load_subject_bold`).
     """
     from vlmbrain.attribution.partition import partition_model
 
@@ -115,7 +118,7 @@ def attribution_subject(*, bold, tables, features, partition, model, tr, drop_re
             f"{runs.size}; rerun attribution_features with the same tables and temporal settings"
         )
     Y = load_subject_bold(list(bold), list(tables), tr, drop_rest=drop_rest,
-                          mask=mask[0] if mask else None)
+                          mask=mask[0] if mask else None, nonfinite=nonfinite)
     out = partition_model(Y, runs, feats, model, dict(against), list(alphas), n_ratios,
                           log10_span, chunk_size=chunk_size, backend=backend, device=device,
                           blas_threads=threads)
@@ -136,7 +139,9 @@ def attribution_group(*, subjects, networks, geometry, maps, cells, dscalar, mod
         A BOLD file of the data (the maps' grayordinates).
     maps : str
         Output npz: per layer ``{stream}.layer-LL.{t,p,q,significant,mean_unique,
-        mean_shared,mean_joint}`` (:func:`~vlmbrain.attribution.significance.unique_group_maps`).
+        mean_shared,mean_joint,n_subjects}``
+        (:func:`~vlmbrain.attribution.significance.unique_group_maps`; ``n_subjects``: the
+        subjects with data at each grayordinate, those its test used).
     cells : str
         Output TSV: the model's network cells, without the FDR over cells
         (:func:`~vlmbrain.attribution.cells.layer_cells`).

@@ -81,6 +81,6 @@ def partition_model(Y, runs, features, model, against, alphas, n_ratios=5, log10
         for kind in MAPS:
             out[map_key(stream, layer, kind)] = np.asarray(res[kind], np.float32)
         log.info("%s %s %s: mean unique R2 %.4f, shared %.4f", model, stream, layer_name(layer),
-                 float(res["unique"].mean()), float(res["shared"].mean()))
+                 float(np.nanmean(res["unique"])), float(np.nanmean(res["shared"])))
     out.update({k: np.asarray(v, np.float32) for k, v in ref_r2.items()})
     return out

@@ -38,7 +38,8 @@ def unique_group_maps(unique, shared, joint, q=0.05, n_flips=10000, seed=0, scal
     Parameters
     ----------
     unique, shared, joint : ndarray (n_subjects, V)
-        Per-subject unique, shared and joint held-out R^2.
+        Per-subject unique, shared and joint held-out R^2; NaN where a subject has no
+        data (a grayordinate excluded for it), left out of that grayordinate's test.
     q : float
         BH-FDR level over grayordinates.
     n_flips : int
@@ -54,7 +55,8 @@ def unique_group_maps(unique, shared, joint, q=0.05, n_flips=10000, seed=0, scal
     -------
     dict
         ``t``, ``p``, ``q`` (V float32; NaN where undefined), ``significant`` (V bool),
-        ``mean_unique``, ``mean_shared``, ``mean_joint`` (V float32).
+        ``mean_unique``, ``mean_shared``, ``mean_joint`` (V float32; means over the subjects
+        with data, NaN where none has), ``n_subjects`` (V int16: subjects with data).
     """
     unique = np.asarray(unique, np.float64)
     if unique.ndim != 2 or unique.shape[0] < 2:
@@ -69,7 +71,18 @@ def unique_group_maps(unique, shared, joint, q=0.05, n_flips=10000, seed=0, scal
         "p": p.astype(np.float32),
         "q": qv.astype(np.float32),
         "significant": sig,
-        "mean_unique": np.nanmean(unique, 0).astype(np.float32),
-        "mean_shared": np.nanmean(np.asarray(shared, np.float64), 0).astype(np.float32),
-        "mean_joint": np.nanmean(np.asarray(joint, np.float64), 0).astype(np.float32),
+        "mean_unique": _mean_with_data(unique),
+        "mean_shared": _mean_with_data(shared),
+        "mean_joint": _mean_with_data(joint),
+        "n_subjects": np.isfinite(unique).sum(0).astype(np.int16),
     }
+
+
+def _mean_with_data(values):
+    """Mean over subjects of the finite values per column, NaN where there is none."""
+    values = np.asarray(values, np.float64)
+    ok = np.isfinite(values)
+    count = ok.sum(0)
+    total = np.where(ok, values, 0.0).sum(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(count > 0, total / count, np.nan).astype(np.float32)

@@ -19,15 +19,18 @@ def group_maps(betas, q=0.05):
     Parameters
     ----------
     betas : iterable of ndarray (K, V)
-        One beta map set per subject.
+        One beta map set per subject; NaN where the subject has no data (a grayordinate
+        excluded for it), which leaves that subject out of the grayordinate's test.
     q : float
         BH-FDR level over grayordinates, per atom.
 
     Returns
     -------
     dict
-        ``t`` and ``q`` (K x V float32), ``activated`` and ``deactivated`` (K x V bool),
-        ``n_subjects``.
+        ``t`` and ``q`` (K x V float32; NaN where fewer than two subjects have data or
+        their betas do not vary: untested, never significant), ``activated`` and
+        ``deactivated`` (K x V bool), ``n_subjects`` (V int16: subjects with data at each
+        grayordinate, those whose betas entered its test).
     """
     acc = OneSampleT()
     for beta in betas:
@@ -39,7 +42,7 @@ def group_maps(betas, q=0.05):
         "q": qv.astype(np.float32),
         "activated": sig & (t > 0),
         "deactivated": sig & (t < 0),
-        "n_subjects": np.int64(acc.n),
+        "n_subjects": acc.count.min(axis=0).astype(np.int16),
     }
 
 
@@ -52,7 +55,8 @@ def group_model(encoding_dirs, out_dir, q=0.05, atom_maps=False, bm_axis=None):
         ``results/encoding/sub-{subject}/{model}`` of every subject.
     out_dir : str or Path
         ``results/group/{model}``: ``{stream}/layer-LL.npz`` (``t``, ``q``,
-        ``activated``, ``deactivated``, ``mean_r``, ``n_subjects``) and ``maps/``:
+        ``activated``, ``deactivated``, ``mean_r`` (mean over the subjects with data, NaN
+        where none has), ``n_subjects`` (V: subjects with data)) and ``maps/``:
         ``{stream}_summary.dscalar.nii`` (per layer: number of atoms activating and
         deactivating each grayordinate, group mean r) and, with ``atom_maps``,
         ``{stream}_layer-LL.dscalar.nii`` (per atom: t where q < q, else 0).
@@ -73,18 +77,20 @@ def group_model(encoding_dirs, out_dir, q=0.05, atom_maps=False, bm_axis=None):
         tmp.mkdir()
         (tmp / "maps").mkdir()
         for i, (stream, layer) in enumerate(tqdm(keys, desc=f"group {out_dir}", mininterval=5)):
-            mean_r = None
+            sum_r, n_r = 0.0, 0
 
             def betas():
-                nonlocal mean_r
+                nonlocal sum_r, n_r
                 for lf in layers:
                     with np.load(lf[i][2]) as data:
                         r = data["r"].astype(np.float64)
-                        mean_r = r if mean_r is None else mean_r + r
+                        sum_r = sum_r + np.where(np.isnan(r), 0.0, r)
+                        n_r = n_r + ~np.isnan(r)
                         yield data["beta"]
 
             res = group_maps(betas(), q=q)
-            res["mean_r"] = (mean_r / res["n_subjects"]).astype(np.float32)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                res["mean_r"] = np.where(n_r > 0, sum_r / n_r, np.nan).astype(np.float32)
             save_npz(tmp / stream / f"{layer_name(layer)}.npz", **res)
             summary.setdefault(stream, []).append(
                 (layer, res["activated"].sum(0), res["deactivated"].sum(0), res["mean_r"])

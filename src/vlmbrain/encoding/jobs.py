@@ -93,11 +93,13 @@ def atoms(*, model, activations, tables, regressors, atoms, tr, hrf="spm", drop_
 
 
 def encoding(*, bold, tables, atoms, encoding, tr, drop_rest=True, chunk_size=20000,
-             ar_bins=100, ridge_alphas=(0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0), mask=()):
+             ar_bins=100, ridge_alphas=(0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0), mask=(),
+             nonfinite="error"):
     """Rule ``encoding``: AR(1) GLM and ridge prediction of one subject and model.
 
-    Writes ``{encoding}/{stream}/layer-LL.npz`` (``beta``, ``t``, ``r``, ``alpha``); the
-    folder is moved into place only when complete.
+    Writes ``{encoding}/{stream}/layer-LL.npz`` (``beta``, ``t``, ``r``, ``alpha``; NaN
+    at the grayordinates excluded for this subject); the folder is moved into place only
+    when complete.
 
     Parameters
     ----------
@@ -114,6 +116,8 @@ def encoding(*, bold, tables, atoms, encoding, tr, drop_rest=True, chunk_size=20
         ``encoding.*``.
     mask : list of str
         ``[data.mask]`` (NIfTI brain mask) or empty.
+    nonfinite : {"error", "exclude"}
+        ``data.nonfinite`` (:func:`vlmbrain.fmri.bold.load_subject_bold`).
     """
     bold_paths, table_paths, atoms_dir, out_dir = list(bold), list(tables), atoms, encoding
     rows = read_timing(table_paths)
@@ -122,7 +126,8 @@ def encoding(*, bold, tables, atoms, encoding, tr, drop_rest=True, chunk_size=20
     layers = layer_files(atoms_dir)
     if not layers:
         raise FileNotFoundError(f"{atoms_dir}: no atoms (stream/layer-LL.npz); rerun the atoms rule")
-    Y = load_subject_bold(bold_paths, table_paths, tr, drop_rest=drop_rest, mask=single(mask))
+    Y = load_subject_bold(bold_paths, table_paths, tr, drop_rest=drop_rest, mask=single(mask),
+                          nonfinite=nonfinite)
     with atomic_path(out_dir, suffix="") as tmp:
         tmp.mkdir()
         for stream, layer, path in tqdm(layers, desc=f"encoding {out_dir}", mininterval=5):
@@ -139,13 +144,15 @@ def encoding(*, bold, tables, atoms, encoding, tr, drop_rest=True, chunk_size=20
             save_npz(tmp / stream / f"{layer_name(layer)}.npz", **fit)
 
 
-def noise_ceiling(*, bold, tables, ceiling, tr, drop_rest=True, mask=()):
+def noise_ceiling(*, bold, tables, ceiling, tr, drop_rest=True, mask=(), nonfinite="error"):
     """Rule ``noise_ceiling``: one subject's noise ceiling (V, ``.npy``) from the validation
-    clip repeated in every run; NaN when fewer than two runs hold it."""
+    clip repeated in every run; NaN when fewer than two runs hold it, and at the
+    grayordinates excluded for this subject (``nonfinite``: ``data.nonfinite``)."""
     table_paths = list(tables)
     rows = read_timing(table_paths)
     keep = kept_rows(rows, drop_rest)
-    Y = load_subject_bold(list(bold), table_paths, tr, drop_rest=drop_rest, mask=single(mask))
+    Y = load_subject_bold(list(bold), table_paths, tr, drop_rest=drop_rest, mask=single(mask),
+                          nonfinite=nonfinite)
     values = validation_noise_ceiling(
         Y, rows["run"].to_numpy()[keep], rows["validation"].to_numpy()[keep]
     )

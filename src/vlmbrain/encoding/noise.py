@@ -29,11 +29,13 @@ def noise_ceiling(Y, runs, validation):
 
     The mean Pearson r between every pair of repeats of the validation clip estimates
     the reliability rho of one repeat; a perfect model of the stimulus-driven signal
-    reaches r = sqrt(rho) on one repeat, which is the ceiling returned (0 where rho <= 0).
+    reaches r = sqrt(rho) on one repeat, which is the ceiling returned (0 where rho <= 0;
+    NaN where undefined: a grayordinate without data, or constant over a repeat).
 
     Parameters
     ----------
     Y : ndarray (T, V)
+        NaN columns are grayordinates without data (:mod:`vlmbrain.stats.missing`).
     runs : array (T,)
         Run label per row.
     validation : array of bool (T,)
@@ -48,6 +50,7 @@ def noise_ceiling(Y, runs, validation):
         return None
     z = reps - reps.mean(1, keepdims=True)
     norm = np.sqrt((z**2).sum(1, keepdims=True))
+    undefined = ~(norm > 0).all(axis=0)[0]  # constant over a repeat, or NaN
     z = np.divide(z, norm, out=np.zeros_like(z), where=norm > 0)
     n = z.shape[0]
     total = np.zeros(z.shape[2])
@@ -55,4 +58,6 @@ def noise_ceiling(Y, runs, validation):
         for j in range(i + 1, n):
             total += (z[i] * z[j]).sum(0)
     rho = total / (n * (n - 1) / 2)
-    return np.sqrt(np.clip(rho, 0, None)).astype(np.float32)
+    ceiling = np.sqrt(np.clip(rho, 0, None))
+    ceiling[undefined] = np.nan
+    return ceiling.astype(np.float32)

@@ -15,6 +15,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from vlmbrain.encoding.temporal import run_slices
+from vlmbrain.stats.missing import fill_missing
 
 
 class _Blocks:
@@ -76,7 +77,8 @@ def select_alphas(blocks, train, alphas, inner, dtype=np.float32):
 
 
 def _pearson(blocks, i, W):
-    """Pearson r between X_i W and Y_i per column, from the block's statistics."""
+    """Pearson r between X_i W and Y_i per column, from the block's statistics (NaN where
+    the prediction or the data is constant on the block: r is undefined there)."""
     n = blocks.n[i]
     sxy = np.einsum("kv,kv->v", W, blocks.C[i])
     spp = np.einsum("kv,kv->v", W, blocks.G[i] @ W)
@@ -87,7 +89,7 @@ def _pearson(blocks, i, W):
     vy = blocks.yy[i] - sy**2 / n
     with np.errstate(divide="ignore", invalid="ignore"):
         r = cov / np.sqrt(vp * vy)
-    return np.where((vp > 1e-12) & (vy > 1e-12), r, 0.0)
+    return np.where((vp > 1e-12) & (vy > 1e-12), r, np.nan)
 
 
 def ridge_loro(X, Y, runs, alphas, chunk_size=20000, dtype=np.float32, progress=False):
@@ -98,7 +100,8 @@ def ridge_loro(X, Y, runs, alphas, chunk_size=20000, dtype=np.float32, progress=
     X : ndarray (T, K)
         Regressors (atoms), rows of each run contiguous.
     Y : ndarray (T, V)
-        Grayordinate series (z-scored per run).
+        Grayordinate series (z-scored per run); a column holding NaN is a grayordinate
+        without data (:mod:`vlmbrain.stats.missing`): its ``r`` and ``alpha`` are NaN.
     runs : array (T,)
         Run label per row. With only two runs the inner CV uses 5 contiguous folds of
         the training run.
@@ -109,9 +112,9 @@ def ridge_loro(X, Y, runs, alphas, chunk_size=20000, dtype=np.float32, progress=
     Returns
     -------
     dict
-        ``r`` (V,): held-out Pearson r averaged over the folds; ``r_folds`` (n_runs, V);
-        ``alpha`` (V,): geometric mean over folds of the selected alphas;
-        ``alpha_folds`` (n_runs, V).
+        ``r`` (V,): held-out Pearson r averaged over the folds (NaN where a fold's r is
+        undefined); ``r_folds`` (n_runs, V); ``alpha`` (V,): geometric mean over folds
+        of the selected alphas; ``alpha_folds`` (n_runs, V).
     """
     X = np.asarray(X)
     slices = run_slices(runs)
@@ -135,7 +138,8 @@ def ridge_loro(X, Y, runs, alphas, chunk_size=20000, dtype=np.float32, progress=
     starts = range(0, n_vox, chunk_size)
     for start in tqdm(starts, desc="ridge LORO", disable=not progress, mininterval=5):
         sl = slice(start, min(start + chunk_size, n_vox))
-        blocks = _Blocks(X, Y[:, sl], slices, dtype)
+        Yc, missing = fill_missing(Y[:, sl])
+        blocks = _Blocks(X, Yc, slices, dtype)
         for k in range(n_runs):
             test = block_of_run[k]
             train = [b for j in range(n_runs) if j != k for b in block_of_run[j]]
@@ -154,6 +158,8 @@ def ridge_loro(X, Y, runs, alphas, chunk_size=20000, dtype=np.float32, progress=
                     setattr(merged, name, [sum(getattr(blocks, name)[i] for i in test)])
                 r_folds[k, sl] = _pearson(merged, 0, W)
             a_folds[k, sl] = alphas[best]
+        r_folds[:, sl][:, missing] = np.nan
+        a_folds[:, sl][:, missing] = np.nan
     return {
         "r": r_folds.mean(0),
         "r_folds": r_folds,

@@ -2,6 +2,14 @@
 
 Per run each grayordinate is z-scored over the TRs that are kept (movie TRs when
 ``drop_rest``), rest TRs are dropped and the runs are concatenated.
+
+Bad values never pass silently. A NaN or infinite value stops the job when the file is
+read, naming the file, the count and the first positions (``data.nonfinite: error``); with
+``data.nonfinite: exclude`` those grayordinates are excluded for the subject instead. A
+grayordinate that is constant over the kept TRs of any run has no signal to z-score and
+is excluded too. An excluded grayordinate is an all-NaN column of the subject's data, so
+that every statistic of the subject there is NaN (:mod:`vlmbrain.stats.missing`) and the
+group tests use the subjects that have data there; every exclusion is counted in the log.
 CIFTI-2 dense time series (91,282 grayordinates) and NIfTI 4D images with a mask are
 accepted; NIfTI data are described by a volumetric brain-model axis built from the mask,
 so that every output can be written as CIFTI in the input's own space.
@@ -9,6 +17,7 @@ so that every output can be written as CIFTI in the input's own space.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import nibabel as nib
@@ -19,7 +28,11 @@ from nibabel.cifti2 import cifti2_axes
 from vlmbrain.fmri.cifti import dtseries_shape, read_dtseries
 from vlmbrain.stimuli.table import kept_rows, read_stimulus_table, timing
 
+log = logging.getLogger("vlmbrain")
+
 TR_TOLERANCE = 1e-3
+NONFINITE_MODES = ("error", "exclude")
+LISTED_POSITIONS = 5  # bad (TR, grayordinate) positions named in a message
 
 
 def is_nifti(path):
@@ -37,15 +50,33 @@ def mask_brain_models(mask_path):
     return cifti2_axes.BrainModelAxis.from_mask(data, affine=mask.affine, name="other")
 
 
-def read_bold(path, mask=None):
-    """Read one run of BOLD data.
+def read_bold(path, mask=None, nonfinite="error"):
+    """Read one run of BOLD data and refuse non-finite values.
+
+    Parameters
+    ----------
+    path : str or Path
+        CIFTI-2 dense time series, or NIfTI 4D image (with ``mask``).
+    mask : str, optional
+        Brain mask of NIfTI data.
+    nonfinite : {"error", "exclude"}
+        ``data.nonfinite``: raise on any NaN or infinite value (default), or return them
+        as NaN for the caller to exclude those grayordinates.
 
     Returns
     -------
     data : ndarray, float32, shape (T, V)
     brain_models : BrainModelAxis
     tr : float
+
+    Raises
+    ------
+    ValueError
+        With ``nonfinite="error"``, naming the file, the number of bad values and the
+        first (TR, grayordinate) positions, and how to fix it.
     """
+    if nonfinite not in NONFINITE_MODES:
+        raise ValueError(f"data.nonfinite must be one of {NONFINITE_MODES}, got {nonfinite!r}")
     if is_nifti(path):
         if mask is None:
             raise ValueError(
@@ -62,8 +93,38 @@ def read_bold(path, mask=None):
             )
         ijk = bm.voxel
         data = np.asarray(img.dataobj, dtype=np.float32)[ijk[:, 0], ijk[:, 1], ijk[:, 2], :].T
-        return np.ascontiguousarray(data), bm, float(img.header.get_zooms()[3])
-    return read_dtseries(path)
+        data, tr = np.ascontiguousarray(data), float(img.header.get_zooms()[3])
+    else:
+        data, bm, tr = read_dtseries(path)
+    bad = ~np.isfinite(data)
+    if bad.any():
+        if nonfinite == "error":
+            raise ValueError(nonfinite_message(path, bad))
+        data[bad] = np.nan  # infinite values too: no data
+    return data, bm, tr
+
+
+def nonfinite_message(path, bad):
+    """The error for non-finite BOLD values: file, count, first positions and the fixes.
+
+    Parameters
+    ----------
+    path : str or Path
+    bad : ndarray of bool (T, V)
+        Where the data are NaN or infinite.
+    """
+    positions = np.argwhere(bad)[:LISTED_POSITIONS]
+    listed = ", ".join(f"({int(t)}, {int(v)})" for t, v in positions)
+    n_bad, n_columns = int(bad.sum()), int(bad.any(axis=0).sum())
+    more = " ..." if n_bad > len(positions) else ""
+    return (
+        f"{path}: {n_bad} non-finite BOLD values (NaN or infinite) in {n_columns} of "
+        f"{bad.shape[1]} grayordinates; first at (TR, grayordinate), 0-based: {listed}{more}. "
+        "Fix or regenerate this file (the preprocessing that wrote it, or a mask that "
+        "leaves those grayordinates out), or set data.nonfinite: exclude to leave them out "
+        "for this subject (their statistics are then NaN and the group tests use the "
+        "other subjects there)."
+    )
 
 
 def bold_length(path):
@@ -97,7 +158,11 @@ def check_run(bold_path, table, table_path, tr):
 
 
 def zscore(data, axis=0):
-    """z-score along ``axis``; constant series become 0 (float32 in, float32 out)."""
+    """z-score along ``axis``; constant series become 0 (float32 in, float32 out).
+
+    Callers that model the series exclude constant ones first (as
+    :func:`load_subject_bold` does): their 0 is no data, not a null response.
+    """
     data = np.asarray(data, dtype=np.float32)
     mean = data.mean(axis=axis, keepdims=True)
     std = data.std(axis=axis, keepdims=True)
@@ -105,7 +170,7 @@ def zscore(data, axis=0):
     return (data - mean) / std
 
 
-def load_subject_bold(paths, tables, tr, drop_rest=True, mask=None):
+def load_subject_bold(paths, tables, tr, drop_rest=True, mask=None, nonfinite="error"):
     """Load, check and prepare all runs of one subject.
 
     Parameters
@@ -120,11 +185,23 @@ def load_subject_bold(paths, tables, tr, drop_rest=True, mask=None):
         Drop rest TRs (``temporal.drop_rest``).
     mask : str, optional
         Brain mask for NIfTI data.
+    nonfinite : {"error", "exclude"}
+        ``data.nonfinite``: a NaN or infinite value stops the job (default), or excludes
+        its grayordinate for this subject.
 
     Returns
     -------
     ndarray, float32, shape (T_kept, V)
-        Per run z-scored over kept TRs, runs concatenated.
+        Per run z-scored over kept TRs, runs concatenated. Excluded grayordinates (any
+        non-finite value with ``nonfinite="exclude"``, or constant over the kept TRs of
+        any run) are all-NaN columns.
+
+    Raises
+    ------
+    ValueError
+        On a header mismatch (before any data is read), on non-finite values with
+        ``nonfinite="error"`` (when their run is read), or when every grayordinate is
+        excluded.
 
     Notes
     -----
@@ -132,6 +209,8 @@ def load_subject_bold(paths, tables, tr, drop_rest=True, mask=None):
     """
     if len(paths) != len(tables):
         raise ValueError(f"{len(paths)} BOLD files for {len(tables)} stimulus tables")
+    if nonfinite not in NONFINITE_MODES:
+        raise ValueError(f"data.nonfinite must be one of {NONFINITE_MODES}, got {nonfinite!r}")
     loaded = []
     for path, table in zip(paths, tables):
         table_path = table if not isinstance(table, pd.DataFrame) else "<stimulus table>"
@@ -139,16 +218,49 @@ def load_subject_bold(paths, tables, tr, drop_rest=True, mask=None):
         check_run(path, table, table_path, tr)
         loaded.append(table)
     out, geometry = [], None
+    no_data = constant = None
     for path, table in zip(paths, loaded):
-        data, bm, _ = read_bold(path, mask=mask)
+        data, bm, _ = read_bold(path, mask=mask, nonfinite=nonfinite)
         if geometry is None:
             geometry = (path, bm)
+            no_data = np.zeros(len(bm), bool)
+            constant = np.zeros(len(bm), bool)
         elif len(bm) != len(geometry[1]):
             raise ValueError(
                 f"{path}: {len(bm)} grayordinates, but {geometry[0]} has {len(geometry[1])}"
             )
-        out.append(zscore(data[kept_rows(timing(table), drop_rest)]))
-    return np.concatenate(out, axis=0)
+        bad = np.isnan(data).any(axis=0)
+        kept = data[kept_rows(timing(table), drop_rest)]
+        flat = np.zeros_like(bad)
+        if kept.shape[0]:
+            flat = (kept.max(axis=0) == kept.min(axis=0)) & ~bad
+        if bad.any() or flat.any():
+            log.warning(
+                "%s: %d grayordinates with non-finite values (excluded: data.nonfinite: "
+                "exclude), %d constant over the run's %d kept TRs (excluded)",
+                path, int(bad.sum()), int(flat.sum()), kept.shape[0],
+            )
+        no_data |= bad
+        constant |= flat
+        out.append(zscore(kept))
+    bold = np.concatenate(out, axis=0)
+    excluded = no_data | constant
+    if excluded.all():
+        raise ValueError(
+            f"{paths[0]} ...: every one of the {excluded.size} grayordinates of this subject "
+            f"is excluded ({int(no_data.sum())} with non-finite values, "
+            f"{int((constant & ~no_data).sum())} constant within a run); check the data."
+        )
+    if excluded.any():
+        bold[:, excluded] = np.nan
+        log.warning(
+            "%s ...: %d of %d grayordinates excluded for this subject (%d with non-finite "
+            "values, %d constant within a run): their statistics are NaN and the group "
+            "tests use the other subjects there",
+            paths[0], int(excluded.sum()), excluded.size, int(no_data.sum()),
+            int((constant & ~no_data).sum()),
+        )
+    return bold
 
 
 def brain_models_of(path, mask=None):

@@ -14,7 +14,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import ndtr, ndtri
 
-from vlmbrain.stats import bh_threshold, enrichment_p, fdr_mask
+from vlmbrain.stats import bh_threshold, enrichment_p, fdr_mask, fill_missing
 from vlmbrain.neurons.null import (
     _periodogram,
     _weighted_periodogram,
@@ -33,20 +33,27 @@ def cohort_mean(bolds):
     ----------
     bolds : iterable of arrays, T x V
         One array per subject (e.g. a generator that loads them in turn), so that at most
-        one subject is in memory besides the running sum.
+        one subject is in memory besides the running sum. NaN marks a subject without
+        data there (a grayordinate excluded for it): each element averages the subjects
+        with data, and is NaN where none has.
     """
-    total, n, shape = None, 0, None
+    total = count = None
+    n, shape = 0, None
     for bold in bolds:
         bold = np.asarray(bold, dtype=np.float32)
         if total is None:
             total, shape = np.zeros(bold.shape, dtype=np.float64), bold.shape
+            count = np.zeros(bold.shape, dtype=np.int32)
         elif bold.shape != shape:
             raise ValueError(f"subject {n + 1} has BOLD shape {bold.shape}, the first {shape}")
-        total += bold
+        ok = ~np.isnan(bold)
+        total += np.where(ok, bold, 0.0)
+        count += ok
         n += 1
     if n == 0:
         raise ValueError("no subject given")
-    return (total / n).astype(np.float32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(count > 0, total / count, np.nan).astype(np.float32)
 
 
 class GrayordinateEncoder:
@@ -55,7 +62,9 @@ class GrayordinateEncoder:
     Parameters
     ----------
     target : array, T x V
-        BOLD target (the cohort mean).
+        BOLD target (the cohort mean). All-NaN columns are grayordinates without data
+        (no subject has any): they are not tested (never significant, outside the FDR
+        family and the enrichment's population).
     masks : array of bool, K x V
         Network masks.
     q : float
@@ -99,8 +108,13 @@ class GrayordinateEncoder:
         self.q, self.chunk_size = float(q), int(chunk_size)
         self.n_shifts, self.calibration_size, self.seed = n_shifts, calibration_size, seed
         self.enrichment_q = float(enrichment_q)
+        filled, missing = fill_missing(target)
+        self.valid = ~missing
+        self.n_valid = int(self.valid.sum())
+        if self.n_valid == 0:
+            raise ValueError("the cohort BOLD has no grayordinate with data (all NaN)")
         self.target = target
-        self.unit = unit_columns(target, np.float32)
+        self.unit = unit_columns(filled, np.float32)  # missing columns: 0, so r = z = 0
         self.power = _periodogram(self.unit)
 
     def encode(self, X):
@@ -144,7 +158,7 @@ class GrayordinateEncoder:
             cand_v.append((v_idx + start).astype(np.int32))
             cand_p.append((np.sign(zs) * 2.0 * ndtr(-np.abs(zs))).astype(np.float32))
         cand_n, cand_v, cand_p = (np.concatenate(a) for a in (cand_n, cand_v, cand_p))
-        n_tests = N * self.V
+        n_tests = N * self.n_valid
         threshold = bh_threshold(np.abs(cand_p), n_tests, self.q)
         sig = np.abs(cand_p) <= threshold
         pos = sig & (cand_p > 0)
@@ -193,16 +207,17 @@ class GrayordinateEncoder:
 
     def enriched(self, an_counts, an_total):
         """Hypergeometric enrichment of each AN's significant grayordinates per network."""
-        sizes = self.masks.sum(1)[None, :, None]
+        sizes = (self.masks & self.valid[None, :]).sum(1)[None, :, None]
         drawn = an_total[:, None, :]
-        p = enrichment_p(an_counts, self.V, sizes, drawn)
+        p = enrichment_p(an_counts, self.n_valid, sizes, drawn)
         return fdr_mask(p, self.enrichment_q, axis=None)[1]
 
     def calibrate(self, X):
         """Mean |p_empirical - p_analytic| on a seeded sample of AN x grayordinate pairs."""
         rng = np.random.default_rng(self.seed)
         n = rng.choice(X.shape[1], size=min(self.calibration_size, X.shape[1]), replace=False)
-        v = rng.choice(self.V, size=min(self.calibration_size, self.V), replace=False)
+        tested = np.flatnonzero(self.valid)
+        v = rng.choice(tested, size=min(self.calibration_size, tested.size), replace=False)
         Xs, Ys = np.asarray(X)[:, np.sort(n)], self.target[:, np.sort(v)]
         n_shifts = min(self.n_shifts, self.T - 1)
         _, p_emp = empirical_pvalues(Xs, Ys, n_shifts, seed=self.seed)

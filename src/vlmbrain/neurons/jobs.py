@@ -100,18 +100,21 @@ def load_regressors(regressors_dir, stream, layer, n_trs, n_ans):
 
 
 def neurons_parcel_bold(*, bold, tables, parcel_bold, tr, drop_rest, parcellation, mask=(),
-                        parcellation_file=()):
+                        parcellation_file=(), nonfinite="error"):
     """Rule ``neurons_parcel_bold``: parcel-average BOLD of one subject (T_kept x P).
 
     ``mask`` is ``[data.mask]`` or empty; ``parcellation_file`` the dlabel file of a
-    custom ``parcellation`` (declared so that the job reruns when it changes) or empty.
+    custom ``parcellation`` (declared so that the job reruns when it changes) or empty;
+    ``nonfinite`` is ``data.nonfinite``. A parcel averages the grayordinates that have
+    data for this subject; one with none left is NaN (no data).
     """
     bold_paths, mask = list(bold), single(mask)
     from vlmbrain.fmri.bold import load_subject_bold
     from vlmbrain.neurons.parcels import load_parcellation, parcel_series
 
     names, index = load_parcellation(parcellation)  # checked before any BOLD is read
-    bold = load_subject_bold(list(bold_paths), list(tables), tr, drop_rest=drop_rest, mask=mask)
+    bold = load_subject_bold(list(bold_paths), list(tables), tr, drop_rest=drop_rest, mask=mask,
+                             nonfinite=nonfinite)
     if bold.shape[1] != len(index):
         raise ValueError(
             f"{bold_paths[0]}: {bold.shape[1]} grayordinates but the parcellation "
@@ -119,6 +122,10 @@ def neurons_parcel_bold(*, bold, tables, parcel_bold, tr, drop_rest, parcellatio
         )
     series = parcel_series(bold, index, len(names))
     log.info("parcel BOLD: %d TRs x %d parcels", *series.shape)
+    empty = np.isnan(series).any(axis=0)
+    if empty.any():
+        log.warning("%d parcels have no grayordinate with data for this subject: NaN (%s)",
+                    int(empty.sum()), ", ".join(np.asarray(names)[empty][:10]))
     save_npz(parcel_bold, series=series, names=np.array(names))
 
 
@@ -174,6 +181,11 @@ def neurons_group(
     correlation with it (autocorrelated series, finite T) is consistent across subjects
     and a t across subjects calls it significant; the circular-shift null is what rules it
     out.
+
+    A parcel without data for a subject (a NaN series) leaves that subject out of the
+    parcel's t and average; pairs with fewer than two such subjects, or an undefined t,
+    are untested (NaN t, p and q) and never significant. ``parcels`` records
+    ``n_subjects`` (P: the subjects with data in each parcel).
     """
     from scipy.special import ndtr
 
@@ -192,7 +204,11 @@ def neurons_group(
     if len(parcel_npzs) != len(subject_npzs):
         raise ValueError(f"{len(subject_npzs)} subject files but {len(parcel_npzs)} parcel files")
     average = cohort_mean(np.load(path)["series"] for path in parcel_npzs)
-    arrays, ans, summary = {"names": names, "networks": np.array(net_names)}, [], []
+    n_subjects = sum(
+        (~np.isnan(np.load(path)["series"]).any(axis=0)).astype(np.int16) for path in parcel_npzs
+    )
+    arrays = {"names": names, "networks": np.array(net_names), "n_subjects": n_subjects}
+    ans, summary = [], []
     for stream, layer, heads, dim in tqdm(layers_of(manifest_of(activations)), desc="layers"):
         acc = OneSampleT()
         for path in subject_npzs:
@@ -203,6 +219,7 @@ def neurons_group(
         r_avg, z_shift = circular_null_z(X, average, dtype=np.float64)
         p_shift = 2.0 * ndtr(-np.abs(z_shift))
         p = np.where(np.sign(r_avg) == np.sign(t), np.maximum(p_t, p_shift), 1.0)
+        p[np.isnan(t) | np.isnan(p_shift)] = np.nan  # untested, not p = 1
         qv, sig = fdr_mask(p, q, axis=None)
         pos, neg = sig & (t > 0), sig & (t < 0)
         mean_r = np.tanh(mean_z)
@@ -223,9 +240,12 @@ def neurons_group(
     write_tsv(out_summary, pd.concat(summary, ignore_index=True))
 
 
-def neurons_cohort_bold(*, bold, tables, cohort, n_subjects, tr, drop_rest, mask=()):
+def neurons_cohort_bold(*, bold, tables, cohort, n_subjects, tr, drop_rest, mask=(),
+                        nonfinite="error"):
     """Rule ``neurons_cohort_bold``: cohort-mean BOLD (T_kept x V), loading one subject at
-    a time; ``bold`` lists every subject's runs, subject after subject."""
+    a time; ``bold`` lists every subject's runs, subject after subject. Each grayordinate
+    averages the subjects with data there (``nonfinite``: ``data.nonfinite``); NaN where
+    none has."""
     bold, mask = list(bold), single(mask)
     if len(bold) % n_subjects:
         raise ValueError(f"{len(bold)} BOLD files do not split into {n_subjects} subjects")
@@ -236,7 +256,8 @@ def neurons_cohort_bold(*, bold, tables, cohort, n_subjects, tr, drop_rest, mask
 
     def bolds():
         for paths in tqdm(bold_paths_by_subject, desc="subjects"):
-            yield load_subject_bold(list(paths), list(tables), tr, drop_rest=drop_rest, mask=mask)
+            yield load_subject_bold(list(paths), list(tables), tr, drop_rest=drop_rest, mask=mask,
+                                    nonfinite=nonfinite)
 
     save_npy(cohort, cohort_mean(bolds()))
 

@@ -74,14 +74,24 @@ def load_parcellation(spec, n_grayordinates=None):
     return names, index
 
 
-def averaging_matrix(index, n_parcels=None):
-    """Sparse V x P matrix whose product with a T x V series gives parcel means."""
+def averaging_matrix(index, n_parcels=None, allow_empty=False):
+    """Sparse V x P matrix whose product with a T x V series gives parcel means.
+
+    Parameters
+    ----------
+    index : ndarray of int (V,)
+        Parcel of each grayordinate, -1 for none.
+    n_parcels : int, optional
+    allow_empty : bool
+        Give a parcel without grayordinates an empty column (its mean is then 0, for the
+        caller to blank) instead of raising.
+    """
     index = np.asarray(index)
     n_parcels = int(index.max()) + 1 if n_parcels is None else n_parcels
     rows = np.flatnonzero(index >= 0)
     cols = index[rows]
     counts = np.bincount(cols, minlength=n_parcels).astype(np.float64)
-    if (counts == 0).any():
+    if (counts == 0).any() and not allow_empty:
         raise ValueError(f"{int((counts == 0).sum())} parcels have no grayordinate")
     data = 1.0 / counts[cols]
     return sparse.csr_matrix((data, (rows, cols)), shape=(len(index), n_parcels))
@@ -91,16 +101,27 @@ def parcel_series(bold, index, n_parcels=None):
     """Parcel-average time series of a T x V BOLD array -> T x P float32.
 
     One sparse matrix product (no loop over parcels). Each parcel's series is z-scored.
+    Grayordinates without data (all-NaN columns, :mod:`vlmbrain.stats.missing`) are left
+    out of their parcel's mean; a parcel with none left has no data: an all-NaN column.
     """
     from vlmbrain.fmri.bold import zscore
+    from vlmbrain.stats.missing import missing_columns
 
-    avg = averaging_matrix(index, n_parcels)
+    index = np.asarray(index)
     bold = np.asarray(bold)
-    if bold.shape[1] != avg.shape[0]:
+    if bold.shape[1] != index.shape[0]:
         raise ValueError(
-            f"BOLD has {bold.shape[1]} grayordinates but the parcellation {avg.shape[0]}"
+            f"BOLD has {bold.shape[1]} grayordinates but the parcellation {index.shape[0]}"
         )
-    return zscore(np.asarray((avg.T @ bold.T).T))
+    averaging_matrix(index, n_parcels)  # every parcel has grayordinates in the template
+    missing = missing_columns(bold)
+    present = np.where(missing, -1, index)
+    avg = averaging_matrix(present, n_parcels, allow_empty=True)
+    # the sparse product reads only the stored entries: missing columns are never touched
+    series = np.asarray((avg.T @ bold.T).T)
+    empty = np.asarray(avg.sum(axis=0)).ravel() == 0
+    series[:, empty] = np.nan
+    return zscore(series)
 
 
 def parcel_networks(index, masks, n_parcels=None):

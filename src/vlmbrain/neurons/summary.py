@@ -42,7 +42,8 @@ def an_parcel_columns(t, qv, mean_r, pos, neg, names, parcel_net, net_names, max
     rows = np.arange(N)
     sig = pos | neg
     score = np.where(sig, np.abs(t), -np.inf)
-    best = np.where(sig.any(1), score.argmax(1), np.abs(t).argmax(1))
+    strength = np.where(np.isnan(t), -np.inf, np.abs(t))  # NaN: untested
+    best = np.where(sig.any(1), score.argmax(1), strength.argmax(1))
     net_of_best = parcel_net[best]
     out = {
         "n_parcels_pos": pos.sum(1),

@@ -4,6 +4,11 @@
   ``pairwise=True``, every regressor alone), Pearson r and Fisher z.
 - :mod:`vlmbrain.stats.inference`: :class:`OneSampleT` (streamed over subjects),
   :func:`sign_flip_test`, :func:`enrichment_p` (hypergeometric), :func:`fdr_bh`, :func:`significant`, :func:`bh_threshold`.
+- :mod:`vlmbrain.stats.missing`: targets without data (all-NaN columns) and
+  :func:`fill_missing`, the chunk an estimator computes on before blanking them.
+
+One convention everywhere: a statistic that is undefined (a target without data, a
+constant series, fewer than two subjects) is NaN, never 0.
 """
 
 from vlmbrain.stats.glm import add_intercept, ar1_glm, bin_ar1, center, fisher_z, pearson
@@ -18,6 +23,7 @@ from vlmbrain.stats.inference import (
     sign_patterns,
     significant,
 )
+from vlmbrain.stats.missing import fill_missing, missing_columns
 
 __all__ = [
     "OneSampleT",
@@ -29,7 +35,9 @@ __all__ = [
     "center",
     "fdr_bh",
     "fdr_mask",
+    "fill_missing",
     "fisher_z",
+    "missing_columns",
     "one_sample_t",
     "pearson",
     "sign_flip_test",

@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 from tqdm.auto import tqdm
 
+from vlmbrain.stats.missing import fill_missing
+
 
 def add_intercept(atoms):
     """The GLM design ``[D, 1]`` (T x (K+1))."""
@@ -87,7 +89,8 @@ def ar1_glm(Y, X, bins=100, *, pairwise=False, chunk_size=20000, dtype=None, pro
     Parameters
     ----------
     Y : ndarray (T, V)
-        Target series (grayordinates or parcels).
+        Target series (grayordinates or parcels); a column holding NaN is a target
+        without data (:mod:`vlmbrain.stats.missing`) and gets NaN statistics.
     X : ndarray (T, P)
         The design. With ``pairwise=False`` the full design (include the intercept, e.g.
         :func:`add_intercept`). With ``pairwise=True`` P separate regressors: each target
@@ -108,9 +111,10 @@ def ar1_glm(Y, X, bins=100, *, pairwise=False, chunk_size=20000, dtype=None, pro
     -------
     dict
         Full design: ``beta`` and ``t`` (P x V, ``dtype``), ``rho`` (V, binned AR(1)
-        coefficient), ``dof``. Pairwise: ``t`` (P x V, t of the slope; 0 where a series
-        is constant), ``r`` (P x V Pearson correlation; 0 where a series is constant),
-        ``dof`` (T - 2).
+        coefficient), ``dof``; NaN for targets without data, and ``t`` NaN where the
+        residuals vanish (a constant target). Pairwise: ``t`` (P x V, t of the slope),
+        ``r`` (P x V Pearson correlation), ``dof`` (T - 2); both NaN where either series
+        is constant or has no data (undefined, never 0).
     """
     if pairwise:
         return _ar1_pairwise(X, Y, bins, dtype or np.float64)
@@ -139,7 +143,7 @@ def ar1_glm(Y, X, bins=100, *, pairwise=False, chunk_size=20000, dtype=None, pro
     starts = range(0, n_vox, chunk_size)
     for start in tqdm(starts, desc="AR(1) GLM", disable=not progress, mininterval=5):
         sl = slice(start, min(start + chunk_size, n_vox))
-        Yc = np.asarray(Y[:, sl], dtype)
+        Yc, missing = fill_missing(np.asarray(Y[:, sl], dtype))
         M = (stacked @ Yc).astype(np.float64)
         C0, CL, CF = M[:p], M[p : 2 * p], M[2 * p :]
         yy = np.einsum("tv,tv->v", Yc, Yc).astype(np.float64)
@@ -163,10 +167,13 @@ def ar1_glm(Y, X, bins=100, *, pairwise=False, chunk_size=20000, dtype=None, pro
             b[:, idx] = Gw_inv @ Cw[:, idx]
             var[:, idx] = np.diag(Gw_inv)[:, None]
         sigma2 = np.maximum(ss - np.einsum("pv,pv->v", b, Cw), 0.0) / dof
-        beta[:, sl] = b
         with np.errstate(divide="ignore", invalid="ignore"):
-            tval[:, sl] = np.where(sigma2 > 0, b / np.sqrt(var * sigma2), 0.0)
-        rho_all[sl] = rho
+            t = np.where(sigma2 > 0, b / np.sqrt(var * sigma2), np.nan)  # undefined, not 0
+        b[:, missing] = np.nan
+        t[:, missing] = np.nan
+        beta[:, sl] = b
+        tval[:, sl] = t
+        rho_all[sl] = np.where(missing, np.nan, rho)
     return {"beta": beta, "t": tval, "rho": rho_all, "dof": dof}
 
 
@@ -177,7 +184,8 @@ def _ar1_pairwise(X, Y, bins, dtype):
     ``s_xy / s_xx`` and the intercept vanishes, and the whitened 2 x 2 normal equations
     are solved in closed form on P x V arrays.
     """
-    X, Y = center(X, dtype), center(Y, dtype)
+    X, x_missing = fill_missing(center(X, dtype))
+    Y, y_missing = fill_missing(center(Y, dtype))
     T = X.shape[0]
     if Y.shape[0] != T:
         raise ValueError(f"X has {T} time points but Y has {Y.shape[0]}")
@@ -194,7 +202,10 @@ def _ar1_pairwise(X, Y, bins, dtype):
     bc = (X[1:] + X[:-1]).T @ (Y[1:] + Y[:-1]) - (s0 - x0 * y0) - (s0 - xl * yl)
     safe_sxx = np.where(sxx > 0, sxx, 1.0)
     r = s0 / np.sqrt(safe_sxx * np.where(syy > 0, syy, 1.0))
-    r[np.broadcast_to((sxx == 0) | (syy == 0), r.shape)] = 0.0
+    undefined = np.broadcast_to(
+        (sxx == 0) | (syy == 0) | x_missing[:, None] | y_missing[None, :], r.shape
+    )
+    r[undefined] = np.nan
     # OLS residuals e = y - b x and their Yule-Walker AR(1) coefficient.
     b = s0 / safe_sxx
     rho = yule_walker_ar1(syy - b * s0, lyy - b * bc + b * b * lxx, T, bins)
@@ -212,7 +223,7 @@ def _ar1_pairwise(X, Y, bins, dtype):
         bcst = (xx * yc - xc * xy) / det
         rss = np.maximum(yy - bx * xy - bcst * yc, 0.0)
         t = bx / np.sqrt(rss / (T - 2) * cc / det)
-    t = np.nan_to_num(t, nan=0.0, posinf=0.0, neginf=0.0)
+    t[undefined | ~np.isfinite(t)] = np.nan  # a constant series or a perfect fit: no t
     return {"t": t, "r": r, "dof": T - 2}
 
 
@@ -225,14 +236,15 @@ def center(a, dtype=np.float64):
 def pearson(X, Y, dtype=np.float64):
     """Pearson r between every column of ``X`` (T x N) and of ``Y`` (T x P) -> N x P.
 
-    Constant columns give r = 0.
+    r is undefined, so NaN, where either column is constant (or holds NaN).
     """
     X, Y = center(X, dtype), center(Y, dtype)
     nx = np.sqrt((X * X).sum(0))
     ny = np.sqrt((Y * Y).sum(0))
-    nx[nx == 0] = np.inf
-    ny[ny == 0] = np.inf
-    return (X.T @ Y) / np.outer(nx, ny)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = (X.T @ Y) / np.outer(nx, ny)
+    r[(nx == 0)[:, None] | (ny == 0)[None, :]] = np.nan
+    return r
 
 
 def fisher_z(r):

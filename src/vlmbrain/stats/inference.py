@@ -66,7 +66,17 @@ class OneSampleT:
     """Streaming one-sample t-test over subjects (H0: mean 0), memory of one map.
 
     ``add(values)`` once per subject, then ``result()``; equals
-    ``scipy.stats.ttest_1samp(values, 0, axis=0)`` where the values vary.
+    ``scipy.stats.ttest_1samp(values, 0, axis=0, nan_policy="omit")`` where the values
+    vary. NaN marks a subject without data at an element (a grayordinate excluded for that
+    subject): each element is tested on the subjects that have data there, with its own
+    degrees of freedom; ``count`` holds how many.
+
+    Attributes
+    ----------
+    n : int
+        Arrays added (subjects).
+    count : ndarray of int
+        Per element, the subjects with data (non-NaN values).
 
     Examples
     --------
@@ -78,34 +88,57 @@ class OneSampleT:
 
     def __init__(self):
         self.n = 0
+        self.count = None
         self._mean = None
         self._m2 = None
 
     def add(self, values):
-        """Add one subject's array (any shape, the same for every subject)."""
+        """Add one subject's array (any shape, the same for every subject; NaN: no data).
+
+        Raises
+        ------
+        ValueError
+            When the shape differs from the first subject's, or a value is infinite (a
+            statistic is NaN where undefined, never infinite: an infinite value is a bug
+            upstream, not missing data).
+        """
         values = np.asarray(values, np.float64)
         if self._mean is None:
             self._mean = np.zeros_like(values)
             self._m2 = np.zeros_like(values)
+            self.count = np.zeros(values.shape, np.int64)
         elif values.shape != self._mean.shape:
             raise ValueError(
                 f"subject array of shape {values.shape} differs from the first, {self._mean.shape}"
             )
+        if np.isinf(values).any():
+            raise ValueError(
+                f"subject {self.n + 1}: {int(np.isinf(values).sum())} infinite values; a "
+                "per-subject statistic must be finite, or NaN where the subject has no data"
+            )
         self.n += 1
-        delta = values - self._mean
-        self._mean += delta / self.n
-        self._m2 += delta * (values - self._mean)  # Welford
+        ok = ~np.isnan(values)
+        self.count += ok
+        # Welford, element by element on the subjects with data
+        delta = np.where(ok, values - self._mean, 0.0)
+        self._mean += np.divide(delta, self.count, out=np.zeros_like(delta), where=ok)
+        self._m2 += np.where(ok, delta * (values - self._mean), 0.0)
         return self
 
     def result(self):
-        """Return ``(mean, t, p)``: two-sided p, n - 1 dof; t and p NaN where no variance."""
+        """Return ``(mean, t, p)``: two-sided p, ``count - 1`` dof per element.
+
+        ``mean`` is NaN where no subject has data; ``t`` and ``p`` are NaN where fewer
+        than two subjects have data or their values do not vary.
+        """
         if self.n < 2:
             raise ValueError(f"a one-sample t-test needs at least 2 subjects, got {self.n}")
-        sd = np.sqrt(self._m2 / (self.n - 1))
+        n = self.count
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.where(sd > 0, self._mean / (sd / np.sqrt(self.n)), np.nan)
-        p = 2.0 * stats.t.sf(np.abs(t), self.n - 1)
-        return self._mean.copy(), t, p
+            sd = np.sqrt(self._m2 / (n - 1))
+            t = np.where((n >= 2) & (sd > 0), self._mean / (sd / np.sqrt(n)), np.nan)
+            p = 2.0 * stats.t.sf(np.abs(t), np.maximum(n - 1, 1))
+        return np.where(n > 0, self._mean, np.nan), t, np.where(np.isnan(t), np.nan, p)
 
 
 def one_sample_t(values):

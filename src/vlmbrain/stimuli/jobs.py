@@ -43,7 +43,8 @@ def synthetic_movie(*, videos, captions, segments, movie, tr, video_template,
         log.info("%s: %d TRs, %d captions", run, plan["n_trs"], len(plan["captions"]))
 
 
-def stimulus_tables(*, frames, captions, segments, tables, runs, tr, frames_dir):
+def stimulus_tables(*, frames, captions, segments, tables, runs, tr, frames_dir,
+                    caption_overlap="error"):
     """Rule ``stimulus_tables``: one table per run (onset, condition, clip, frame, caption).
 
     Parameters
@@ -60,6 +61,11 @@ def stimulus_tables(*, frames, captions, segments, tables, runs, tr, frames_dir)
     tr : float
     frames_dir : bool
         Whether ``frames`` are folders of images.
+    caption_overlap : {"error", "allow"}
+        ``data.caption_overlap``: overlapping captions stop the job, or are allowed.
+
+    Every table is checked (captions, segments, that each video really holds the frames
+    its last movie TR needs) before any is written.
     """
     from vlmbrain.stimuli.table import write_stimulus_tables
 
@@ -72,6 +78,7 @@ def stimulus_tables(*, frames, captions, segments, tables, runs, tr, frames_dir)
         segments=segments,
         outputs=tables,
         log=log,
+        caption_overlap=caption_overlap,
     )
 
 

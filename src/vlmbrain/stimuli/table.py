@@ -64,14 +64,36 @@ def read_segments(path):
     return seg
 
 
-def read_captions(path):
+CAPTION_OVERLAP_MODES = ("error", "allow")
+OVERLAP_TOLERANCE = 1e-3  # seconds: rounding of onsets and durations is not an overlap
+
+
+def read_captions(path, overlap="error"):
     """Read a captions table (``onset, duration, text``; seconds, BIDS events style).
+
+    Parameters
+    ----------
+    path : str or Path
+    overlap : {"error", "allow"}
+        ``data.caption_overlap``: refuse a caption that starts before an earlier one ends
+        (by more than 1 ms), or allow it (each TR then shows the caption that covers it
+        the longest).
+
+    Returns
+    -------
+    DataFrame
+        ``onset, duration, text``, sorted by onset.
 
     Raises
     ------
     ValueError
-        Naming the file, when a column is missing or an onset or duration is invalid.
+        Naming the file and the rows (1-based data rows, the header not counted), when a
+        column is missing, an onset or duration is invalid, or captions overlap.
     """
+    if overlap not in CAPTION_OVERLAP_MODES:
+        raise ValueError(
+            f"data.caption_overlap must be one of {CAPTION_OVERLAP_MODES}, got {overlap!r}"
+        )
     cap = read_tsv(path)
     missing = [c for c in CAPTION_COLUMNS if c not in cap.columns]
     if missing:
@@ -82,9 +104,49 @@ def read_captions(path):
     cap["text"] = cap["text"].fillna("").astype(str)
     cap["onset"] = cap["onset"].astype(float)
     cap["duration"] = cap["duration"].astype(float)
-    if (cap["duration"] <= 0).any() or (cap["onset"] < 0).any():
-        raise ValueError(f"{path}: captions need onset >= 0 and duration > 0 (seconds).")
-    return cap.sort_values("onset", kind="stable").reset_index(drop=True)
+    bad = ~((cap["duration"] > 0) & (cap["onset"] >= 0))  # NaN fails too
+    if bad.any():
+        rows = ", ".join(
+            f"row {i + 1} (onset {o}, duration {d})"
+            for i, o, d in zip(np.flatnonzero(bad)[:5], cap["onset"][bad], cap["duration"][bad])
+        )
+        raise ValueError(
+            f"{path}: captions need onset >= 0 and duration > 0 (seconds); {rows} do not."
+        )
+    cap["row"] = np.arange(1, len(cap) + 1)
+    cap = cap.sort_values("onset", kind="stable").reset_index(drop=True)
+    if overlap == "error":
+        problems = overlapping_captions(cap)
+        if problems:
+            listed = "; ".join(problems[:5]) + (" ..." if len(problems) > 5 else "")
+            raise ValueError(
+                f"{path}: {len(problems)} caption(s) start before an earlier one ends "
+                f"(rows are 1-based data rows, the header not counted): {listed}. Fix the "
+                "onsets or durations, or set data.caption_overlap: allow to keep them (each "
+                "TR then shows the caption that covers it the longest)."
+            )
+    return cap.drop(columns="row")
+
+
+def overlapping_captions(cap):
+    """Descriptions of the captions that start before an earlier one ends.
+
+    ``cap`` is sorted by onset, with the file's 1-based ``row`` of each caption.
+    """
+    onset = cap["onset"].to_numpy()
+    end = onset + cap["duration"].to_numpy()
+    rows = cap["row"].to_numpy()
+    out = []
+    latest = 0  # index of the caption that ends last among the earlier ones
+    for i in range(1, len(cap)):
+        if onset[i] < end[latest] - OVERLAP_TOLERANCE:
+            out.append(
+                f"row {rows[i]} (onset {onset[i]:g} s) starts before row {rows[latest]} "
+                f"(onset {onset[latest]:g} s) ends at {end[latest]:g} s"
+            )
+        if end[i] > end[latest]:
+            latest = i
+    return out
 
 
 def caption_per_tr(captions, n_trs, tr):
@@ -221,8 +283,13 @@ def list_frames(folder):
     return [str(p) for p in files]
 
 
-def write_stimulus_tables(runs, tr, frames, frames_are_folders, captions, segments, outputs, log=None):
+def write_stimulus_tables(runs, tr, frames, frames_are_folders, captions, segments, outputs, log=None,
+                          caption_overlap="error"):
     """Build and write the stimulus table of every run.
+
+    Every run is built and checked before any table is written: captions (overlaps, per
+    ``caption_overlap``), segments, and that each video's frames really reach the end of
+    its last movie TR (a file truncated after its header is refused, never padded).
 
     Parameters
     ----------
@@ -237,9 +304,16 @@ def write_stimulus_tables(runs, tr, frames, frames_are_folders, captions, segmen
         The clip segment table.
     outputs : list of str
         Per run, the output table path.
+    caption_overlap : {"error", "allow"}
+        ``data.caption_overlap`` (:func:`read_captions`).
+
+    Raises
+    ------
+    ValueError
+        Naming the file: overlapping captions, segments beyond the run, a truncated video.
     """
     from vlmbrain.io import write_tsv
-    from vlmbrain.stimuli.video import video_info
+    from vlmbrain.stimuli.video import check_video_covers, video_info
 
     seg = read_segments(segments)
     unknown = sorted(set(seg["run"]) - set(runs))
@@ -247,7 +321,7 @@ def write_stimulus_tables(runs, tr, frames, frames_are_folders, captions, segmen
         raise ValueError(f"{segments}: runs {unknown} are not in the configured runs {runs}")
     tables = []
     for run, source, cap_path in zip(runs, frames, captions):
-        cap = read_captions(cap_path)
+        cap = read_captions(cap_path, overlap=caption_overlap)
         if frames_are_folders:
             images = list_frames(source)
             table = build_stimulus_table(run, len(images), tr, seg, cap, frames=images)
@@ -255,6 +329,14 @@ def write_stimulus_tables(runs, tr, frames, frames_are_folders, captions, segmen
             info = video_info(source)
             n_trs = int(np.floor(info["duration"] / tr + 1e-6))
             table = build_stimulus_table(run, n_trs, tr, seg, cap, video=source)
+            movie = np.flatnonzero((table["condition"] == "movie").to_numpy())
+            if movie.size:
+                last = int(movie[-1])
+                check_video_covers(
+                    source, float(table["onset"].iloc[last]) + tr,
+                    why=f"the stimulus table of run {run} (its last movie TR, {last}, at "
+                    f"TR = {tr} s; {n_trs} TRs from the header's duration)",
+                )
         tables.append(table)
         if log:
             movie = (table["condition"] == "movie").sum()

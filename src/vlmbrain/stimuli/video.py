@@ -12,6 +12,7 @@ from PIL import Image
 from vlmbrain.io import atomic_path
 
 REST_GREY = 128
+TIME_TOLERANCE = 1e-3  # seconds: timestamps closer than this are the same time
 
 
 def video_info(path):
@@ -81,6 +82,97 @@ def write_video(path, frames, fps, codec="mpeg4", quality=2):
                 container.mux(packet)
 
 
+def _frame_times(frame, stream):
+    """Start and end (s) of a decoded frame: its presentation time plus its duration (or
+    one frame period at the stream's rate when the container gives none)."""
+    start = float(frame.pts * stream.time_base) if frame.pts is not None else float(frame.time)
+    duration = getattr(frame, "duration", None)
+    if duration:
+        length = float(duration * stream.time_base)
+    else:
+        rate = stream.average_rate or stream.guessed_rate
+        length = 1.0 / float(rate) if rate else 0.0
+    return start, start + length
+
+
+def truncation_message(path, last_end, needed, why):
+    """The error for a video whose frames stop before the time the stimulus needs."""
+    decodable = (
+        f"its last decodable frame ends at {last_end:.3f} s" if last_end is not None
+        else "no frame of it can be decoded"
+    )
+    return (
+        f"{path}: the video is truncated: {decodable}, but {why} needs frames until "
+        f"{needed:.3f} s (its header promises more than its data hold). Replace the file "
+        "with a complete copy (re-download or re-encode it); the frames are never padded."
+    )
+
+
+def last_decodable_time(path):
+    """End (s) of the last frame of a video that decodes, or None when none does.
+
+    Reads the packets' index (no decoding) to find the keyframes, then decodes from the
+    last keyframe that yields frames: cheap even for a long video.
+    """
+    keyframes = []
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        try:
+            for packet in container.demux(stream):
+                if packet.pts is not None and packet.is_keyframe:
+                    keyframes.append(int(packet.pts))
+        except av.error.FFmpegError:
+            pass  # the data stop here
+    for pts in sorted(set(keyframes), reverse=True):
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            container.seek(pts, stream=stream, backward=True)
+            last = None
+            try:
+                for frame in container.decode(stream):
+                    last = _frame_times(frame, stream)[1]
+            except av.error.FFmpegError:
+                pass
+            if last is not None:
+                return last
+    return None
+
+
+def check_video_covers(path, until, why="the stimulus table"):
+    """Refuse a video whose decodable frames stop before ``until`` seconds.
+
+    A file truncated after its header (frames missing at the end) still reports the
+    header's duration; this seeks to ``until`` and decodes the few frames from the
+    keyframe before it, so it is cheap whatever the video's length.
+
+    Parameters
+    ----------
+    path : str or Path
+        Video file.
+    until : float
+        Time (s) up to which frames are needed (the end of the last movie TR).
+    why : str
+        What needs them, for the message.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, the end of its last decodable frame and ``until``.
+    """
+    target = max(float(until) - TIME_TOLERANCE, 0.0)
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        try:
+            container.seek(int(target / stream.time_base), stream=stream, backward=True)
+            for frame in container.decode(stream):
+                start, end = _frame_times(frame, stream)
+                if end >= target:
+                    return
+        except av.error.FFmpegError:
+            pass  # decoding stopped before the target
+    raise ValueError(truncation_message(path, last_decodable_time(path), float(until), why))
+
+
 def decode_at(path, times):
     """Decode the frames shown at the given times of a video.
 
@@ -97,26 +189,39 @@ def decode_at(path, times):
     -------
     list of ndarray
         RGB uint8 frames (H x W x 3), in the order of ``times``.
+
+    Raises
+    ------
+    ValueError
+        When a time lies after the end of the last decodable frame (a truncated video):
+        frames are never padded.
     """
     times = np.asarray(times, dtype=float)
     order = np.argsort(times, kind="stable")
     out = [None] * len(times)
     k = 0
-    previous = None
+    previous, last_end = None, None
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        for frame in container.decode(stream):
-            t = float(frame.pts * stream.time_base) if frame.pts is not None else frame.time
-            # Every target before this frame's time shows the previous frame.
-            while k < len(order) and times[order[k]] < t - 1e-6 and previous is not None:
-                out[order[k]] = previous
-                k += 1
-            if k >= len(order):
-                break
-            previous = frame.to_ndarray(format="rgb24")
+        try:
+            for frame in container.decode(stream):
+                t, end = _frame_times(frame, stream)
+                # Every target before this frame's time shows the previous frame.
+                while k < len(order) and times[order[k]] < t - 1e-6 and previous is not None:
+                    out[order[k]] = previous
+                    k += 1
+                if k >= len(order):
+                    break
+                previous, last_end = frame.to_ndarray(format="rgb24"), end
+        except av.error.FFmpegError:
+            pass  # the data stop here: the targets left are checked below
         while k < len(order) and previous is not None:
-            out[order[k]] = previous  # targets after the last frame show the last frame
+            # targets within the last frame show it; later ones have no frame
+            if times[order[k]] > last_end + TIME_TOLERANCE:
+                raise ValueError(truncation_message(
+                    path, last_end, float(times[order[-1]]), "a requested frame"))
+            out[order[k]] = previous
             k += 1
     if any(o is None for o in out):
         raise ValueError(f"{path}: no decodable frame for some requested times.")

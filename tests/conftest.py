@@ -13,13 +13,14 @@ from tiny import TINY
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def snakemake(workdir, *args, check=True):
-    """Run this checkout's Snakefile in ``workdir`` on the tiny config."""
+def snakemake(workdir, *args, check=True, configfiles=(), snakefile=ROOT / "Snakefile"):
+    """Run this checkout's Snakefile (or ``snakefile``) in ``workdir`` on the tiny config,
+    with ``configfiles`` merged over it."""
     cmd = [
         sys.executable, "-m", "snakemake",
-        "--snakefile", str(ROOT / "Snakefile"),
+        "--snakefile", str(snakefile),
         "--directory", str(workdir),
-        "--configfile", str(TINY),
+        "--configfile", str(TINY), *map(str, configfiles),
         *args,
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

@@ -12,6 +12,7 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in (_SRC, os.getenv("PYTHONPATH", "")) if p)
 )
 
+from vlmbrain import __version__ as VLMBRAIN_VERSION
 from vlmbrain import config as vbconfig
 from vlmbrain.report import html as vbreport_html
 
@@ -90,6 +91,8 @@ PATHS = {
     # depth
     "depth_dlabel": "depth/{model}_preferred_layer.dlabel.nii",
     "depth_table": "depth/{model}_preferred_layer.tsv",
+    # one subject's own outputs, as a target (rule subject in the Snakefile)
+    "subject_done": "subjects/sub-{subject}.done",
 }
 FINDINGS_TABLES = [
     "prediction",
@@ -128,16 +131,19 @@ def benchmark_path(name):
     return f"{RES}/benchmarks/{name}.tsv"
 
 
-def final_outputs(stages=("findings", "depth", "attribution", "neurons")):
+def final_outputs(
+    stages=("findings", "encoding", "depth", "attribution", "neurons"),
+):
     """The final targets (inputs of the Snakefile's all rule): the files of the given stages.
 
     Parameters
     ----------
     stages : sequence of str
         ``findings`` (network overlap, tables, figures, brain maps, pages, recovery when
-        simulating), ``depth`` (preferred-layer maps), ``attribution`` (unique-variance
-        tables, maps and figures, when ``attribution.enabled``) and ``neurons`` (the
-        neuron catalogue, when ``neurons.enabled``).
+        simulating), ``encoding`` (each subject's noise ceiling), ``depth``
+        (preferred-layer maps), ``attribution`` (unique-variance tables, maps and figures,
+        when ``attribution.enabled``) and ``neurons`` (the neuron catalogue, when
+        ``neurons.enabled``).
     """
     targets = []
     if "findings" in stages:
@@ -152,6 +158,8 @@ def final_outputs(stages=("findings", "depth", "attribution", "neurons")):
                 path("recovery_figure"),
                 path("page", page="recovery"),
             ]
+    if "encoding" in stages:
+        targets += paths("noise_ceiling", subject=SUBJECTS)
     if "depth" in stages:
         targets += paths("depth_dlabel", model=MODELS) + paths(
             "depth_table", model=MODELS
@@ -171,6 +179,33 @@ def final_outputs(stages=("findings", "depth", "attribution", "neurons")):
         if SIMULATION:
             targets.append(path("planted_enrichment"))
     return targets
+
+
+def subject_outputs(wildcards):
+    """The outputs of one subject's own jobs: encoding and noise ceiling, the neuron fits
+    (``neurons.enabled``) and the attribution (``attribution.enabled``); nothing shared and
+    nothing aggregated over subjects. Inputs of the ``subject`` target rule."""
+    subject = wildcards.subject
+    targets = paths("encoding", subject=subject, model=MODELS)
+    targets.append(path("noise_ceiling", subject=subject))
+    if NEURONS:
+        targets.append(path("parcel_bold", subject=subject))
+        targets += paths("neurons_subject", subject=subject, model=MODELS)
+    if ATTRIBUTION:
+        targets += paths("attribution_subject", subject=subject, model=MODELS)
+    return targets
+
+
+def record_library_version(rules):
+    """Give every rule that runs library code (those with a script) the vlmbrain version
+    as an unnamed param, so that Snakemake's params rerun trigger reruns its jobs when the
+    version changes (the code trigger sees only the scripts, not the library they call).
+    Unnamed, it is not passed on to the job functions, which get the named params only.
+    The Snakefile calls this after its last include; ``set_params`` is what a rule's
+    ``params:`` directive calls."""
+    for each in rules:
+        if each.script:
+            each.set_params(f"vlmbrain {VLMBRAIN_VERSION}")
 
 
 def bold_inputs(wildcards):

@@ -1,6 +1,5 @@
 # vlmbrain: neuron-level encoding of vision-language models in movie-watching fMRI.
-# Config, validation (in common.smk), the rules of each stage, and the targets: all, and
-# one subject's own outputs.
+# Config, validation (in common.smk), the rules of each stage, and the final targets.
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -24,22 +23,10 @@ include: "workflow/rules/neurons.smk"
 include: "workflow/rules/findings.smk"
 include: "workflow/rules/attribution.smk"
 include: "workflow/rules/depth.smk"
-
-
-# Jobs rerun when the vlmbrain version changes (a params entry of every rule with a script).
-record_library_version(workflow.rules)
+include: "workflow/rules/subject.smk"  # last: it reads every rule
 
 
 rule all:
     default_target: True
     input:
         final_outputs(),
-
-
-rule subject:
-    """One subject's own outputs (nothing shared, nothing aggregated over subjects): the
-    target for running one subject, e.g. results/subjects/sub-100610.done."""
-    input:
-        subject_outputs,
-    output:
-        touch(path("subject_done")),

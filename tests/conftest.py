@@ -13,13 +13,14 @@ from tiny import TINY
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def snakemake(workdir, *args, check=True):
-    """Run this checkout's Snakefile in ``workdir`` on the tiny config."""
+def snakemake(workdir, *args, check=True, overlays=()):
+    """Run this checkout's Snakefile in ``workdir`` on the tiny config, with the config
+    files ``overlays`` merged over it in order."""
     cmd = [
         sys.executable, "-m", "snakemake",
         "--snakefile", str(ROOT / "Snakefile"),
         "--directory", str(workdir),
-        "--configfile", str(TINY),
+        "--configfile", str(TINY), *map(str, overlays),
         *args,
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from vlmbrain.io import atomic_path  # noqa: E402
@@ -91,18 +92,33 @@ def _network_grid(table, index, rows, networks, ylabel_fmt=None):
 
 
 def prediction_figure(prediction, index):
-    """Finding 1: mean held-out r and driven fraction per network across layers."""
+    """Finding 1: mean held-out r and driven fraction per network across layers.
+
+    Where the prediction table has a noise ceiling (``noise_ceiling``), the r panels
+    show it as a dotted line and a row shows r as a share of it (``r_fraction``);
+    where it has none, the r panels say so.
+    """
     networks = list(dict.fromkeys(prediction["network"]))
-    fig = _network_grid(
-        prediction,
-        index,
-        [
-            ("mean_r", "mean held-out r"),
-            ("fraction_driven", "fraction driven"),
-            ("n_driving_atoms", "driving atoms"),
-        ],
-        networks,
+    ceiling = (
+        prediction.drop_duplicates("network").set_index("network")["noise_ceiling"]
+        if "noise_ceiling" in prediction
+        else pd.Series(np.nan, index=networks)
     )
+    rows = [("mean_r", "mean held-out r")]
+    if "r_fraction" in prediction and np.isfinite(prediction["r_fraction"]).any():
+        rows.append(("r_fraction", "r / noise ceiling"))
+    rows += [("fraction_driven", "fraction driven"), ("n_driving_atoms", "driving atoms")]
+    fig = _network_grid(prediction, index, rows, networks)
+    axes = np.asarray(fig.axes[: len(rows) * len(networks)]).reshape(len(rows), len(networks))
+    for ax, network in zip(axes[0], networks, strict=True):
+        value = float(ceiling.get(network, np.nan))
+        if np.isfinite(value):
+            ax.axhline(value, color="k", ls=":", lw=1.2)
+            ax.text(0.98, value, f"noise ceiling {value:.2f}", transform=ax.get_yaxis_transform(),
+                    ha="right", va="top", fontsize=7)
+        else:
+            ax.text(0.98, 0.95, "noise ceiling n/a", transform=ax.transAxes, ha="right",
+                    va="top", fontsize=7, color="#555555")
     fig.suptitle("Finding 1: artificial neurons predict brain networks", y=1.02)
     return fig
 

@@ -32,6 +32,18 @@ PREDICTION_COLUMNS = KEYS + [
     "n_deactivating_atoms",
     "driving_atoms",
 ]
+CEILING_COLUMNS = ["noise_ceiling", "r_fraction"]
+NOISE_CEILING_COLUMNS = [
+    "subject",
+    "network",
+    "n_grayordinates",
+    "n_repeats",
+    "n_trs",
+    "mean_reliability",
+    "mean_ceiling",
+    "median_ceiling",
+    "note",
+]
 REDUNDANCY_COLUMNS = KEYS + [
     "n_driven_grayordinates",
     "atoms_per_grayordinate",
@@ -266,6 +278,96 @@ def layer_tables(index, group_dirs, atoms_dirs, overlap, names, masks):
         pd.DataFrame(out["redundancy"], columns=REDUNDANCY_COLUMNS),
         pd.DataFrame(out["polarity"], columns=POLARITY_COLUMNS),
     )
+
+
+def add_noise_ceiling(prediction, ceiling, note, names, masks):
+    """Add the noise ceiling to the prediction table: held-out r as a share of it.
+
+    Parameters
+    ----------
+    prediction : DataFrame
+        From :func:`layer_tables` (``network``, ``mean_r``).
+    ceiling : ndarray (V,)
+        Group mean noise ceiling (:func:`vlmbrain.encoding.noise.group_noise_ceiling`);
+        NaN when undefined.
+    note : str
+        Why ``ceiling`` is NaN, or ``""``.
+    names : sequence of str
+    masks : ndarray (n_networks, V) bool
+
+    Returns
+    -------
+    DataFrame
+        ``prediction`` with ``noise_ceiling`` (mean over the network of the ceiling) and
+        ``r_fraction`` (``mean_r / noise_ceiling``: a ratio of network means, since
+        per-grayordinate ratios explode where the ceiling is near 0) after ``mean_r``, and
+        ``ceiling_note`` last: why both are NaN (empty when they are not).
+    """
+    if ceiling.shape != (masks.shape[1],):
+        raise ValueError(
+            f"the noise ceiling has {ceiling.shape} values but the network template "
+            f"{masks.shape[1]} grayordinates; rerun the `noise_ceiling` rule"
+        )
+    per_network, notes = {}, {}
+    for name, mask in zip(names, masks, strict=True):
+        value = float(np.nanmean(ceiling[mask])) if mask.any() and not note else np.nan
+        per_network[name] = value
+        if note:
+            notes[name] = note
+        elif not np.isfinite(value):
+            notes[name] = "the network has no grayordinate with a noise ceiling"
+        elif value <= 0:
+            notes[name] = (
+                "noise ceiling 0: the network's repeats of the validation clip do not "
+                "correlate, so r cannot be read as a share of it"
+            )
+    out = prediction.copy()
+    out["noise_ceiling"] = out["network"].map(per_network).astype(float)
+    usable = out["noise_ceiling"] > 0
+    out["r_fraction"] = np.where(usable, out["mean_r"] / out["noise_ceiling"].where(usable), np.nan)
+    out["ceiling_note"] = [notes.get(n, "") for n in out["network"]]
+    at = list(out.columns).index("mean_r") + 1
+    base = [c for c in out.columns if c not in CEILING_COLUMNS + ["ceiling_note"]]
+    return out[base[:at] + CEILING_COLUMNS + base[at:] + ["ceiling_note"]]
+
+
+def noise_ceiling_table(subjects, ceilings, names, masks):
+    """Each subject's noise ceiling per network.
+
+    Parameters
+    ----------
+    subjects : list of str
+    ceilings : list of dict
+        :func:`vlmbrain.encoding.noise.read_noise_ceiling` of each subject.
+    names : sequence of str
+    masks : ndarray (n_networks, V) bool
+
+    Returns
+    -------
+    DataFrame
+        One row per (subject, network), the columns of :data:`NOISE_CEILING_COLUMNS`:
+        repeats and TRs per repeat of the validation clip, the network's mean
+        reliability (mean pairwise r of the repeats) and mean and median ceiling, and the
+        note saying why they are NaN.
+    """
+    rows = []
+    for subject, c in zip(subjects, ceilings, strict=True):
+        for name, mask in zip(names, masks, strict=True):
+            defined = mask.any() and not c["note"]
+            rows.append(
+                {
+                    "subject": subject,
+                    "network": name,
+                    "n_grayordinates": int(mask.sum()),
+                    "n_repeats": c["n_repeats"],
+                    "n_trs": c["n_trs"],
+                    "mean_reliability": float(np.nanmean(c["reliability"][mask])) if defined else np.nan,
+                    "mean_ceiling": float(np.nanmean(c["ceiling"][mask])) if defined else np.nan,
+                    "median_ceiling": float(np.nanmedian(c["ceiling"][mask])) if defined else np.nan,
+                    "note": c["note"],
+                }
+            )
+    return pd.DataFrame(rows, columns=NOISE_CEILING_COLUMNS)
 
 
 def _check_overlap_covers(overlap, index, names):

@@ -78,6 +78,7 @@ rule findings_tables:
     params:
         models=MODELS,
         subjects=SUBJECTS,
+        ceiling_p=config["encoding"]["ceiling_p"],
     script:
         "../../scripts/findings_tables.py"
 

@@ -27,6 +27,9 @@ log = logging.getLogger("vlmbrain")
 
 __all__ = ["atoms", "encoding", "noise_ceiling", "group"]
 
+# Below this many TRs per repeat, the noise ceiling job warns that single grayordinates'
+# reliabilities are noisy (HCP 7T's validation clip has 84).
+SHORT_REPEAT_TRS = 30
 SUMMARY_COLUMNS = ["model", "stream", "layer", "n_ans", "n_atoms", "alpha", "zero_fraction", "r2"]
 
 
@@ -174,6 +177,13 @@ def noise_ceiling(*, bold, tables, ceiling, tr, drop_rest=True, mask=()):
     if values["note"]:
         log.warning("noise ceiling is NaN: %s", values["note"])
     else:
+        if values["n_trs"] < SHORT_REPEAT_TRS:
+            log.warning(
+                "the validation clip has %d modelled TRs per repeat: each grayordinate's "
+                "reliability is noisy (standard error about %.2f per pair of repeats); "
+                "read network means, not single grayordinates", values["n_trs"],
+                1 / np.sqrt(values["n_trs"]),
+            )
         finite = values["ceiling"]
         log.info(
             "noise ceiling from %d repeats of %d TRs: median %.3f, 95th percentile %.3f",

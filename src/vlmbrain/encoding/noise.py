@@ -162,8 +162,19 @@ def read_noise_ceiling(path, n_grayordinates=None):
     return out
 
 
+def signed_root(reliability):
+    """sign(rho) * sqrt(|rho|): the ceiling on a correlation's scale, kept signed.
+
+    Averaged over grayordinates where the repeats share nothing, it is about 0, whereas
+    sqrt(max(rho, 0)) averages to a positive bias (about 0.2 with 3 repeats of 8 TRs);
+    where rho > 0 it equals the ceiling.
+    """
+    rho = np.asarray(reliability, np.float64)
+    return (np.sign(rho) * np.sqrt(np.abs(rho))).astype(np.float32)
+
+
 def group_noise_ceiling(ceilings, subjects):
-    """Mean noise ceiling over subjects, defined only where every subject's is.
+    """Every subject's signed noise ceiling, defined only when every subject's is.
 
     Parameters
     ----------
@@ -173,9 +184,11 @@ def group_noise_ceiling(ceilings, subjects):
 
     Returns
     -------
-    ceiling : ndarray (V,) float32
-        Mean over subjects (the same subjects as the group mean held-out r); NaN
-        everywhere when a subject has no ceiling.
+    signed : ndarray (n_subjects, V) float32
+        :func:`signed_root` of each subject's reliability (the same subjects as the group
+        mean held-out r), so that averages over a network are not biased upwards by
+        grayordinates without a reliable response; NaN everywhere when a subject has no
+        ceiling.
     note : str
         Why it is NaN (each distinct reason with its subjects), else ``""``.
     """
@@ -185,5 +198,6 @@ def group_noise_ceiling(ceilings, subjects):
             missing.setdefault(c["note"], []).append(subject)
     if missing:
         note = "; ".join(f"{reason} (sub-{', sub-'.join(subs)})" for reason, subs in missing.items())
-        return np.full(ceilings[0]["ceiling"].shape, np.nan, np.float32), note
-    return np.mean([c["ceiling"] for c in ceilings], axis=0).astype(np.float32), ""
+        shape = (len(ceilings), ceilings[0]["ceiling"].shape[0])
+        return np.full(shape, np.nan, np.float32), note
+    return np.stack([signed_root(c["reliability"]) for c in ceilings]), ""

@@ -78,8 +78,8 @@ def network_overlap(*, models, activations, networks, group, table, q=0.05):
 
 
 def findings_tables(*, models, activations, networks, overlap, group, atoms, ceilings,
-                    subjects, page, noise_ceiling, neurons=(), vision="vision",
-                    language="language", **tables):
+                    subjects, page, noise_ceiling, ceiling_p=0.05, neurons=(),
+                    vision="vision", language="language", **tables):
     """Rule ``findings_tables``: prediction, redundancy, polarity, trend, architecture
     and the noise ceiling.
 
@@ -94,6 +94,9 @@ def findings_tables(*, models, activations, networks, overlap, group, atoms, cei
         ``encoding/sub-{subject}/noise_ceiling.npz`` of every subject, in ``subjects``
         order: their mean is the prediction table's ``noise_ceiling``.
     subjects : list of str
+    ceiling_p : float
+        ``encoding.ceiling_p``: a network's ceiling must be above 0 across subjects at this
+        level (one-sided t-test) for ``r_fraction``.
     page : str
         Output HTML summary page.
     noise_ceiling : str
@@ -119,10 +122,13 @@ def findings_tables(*, models, activations, networks, overlap, group, atoms, cei
         list(names),
         masks,
     )
-    ceiling, note = group_noise_ceiling(subject_ceilings, list(subjects))
+    signed, note = group_noise_ceiling(subject_ceilings, list(subjects))
     if note:
         log.warning("prediction.tsv: noise_ceiling and r_fraction are NaN: %s", note)
-    prediction = add_noise_ceiling(prediction, ceiling, note, list(names), masks)
+    prediction = add_noise_ceiling(prediction, signed, note, list(names), masks, ceiling_p)
+    for network, why in prediction.drop_duplicates("network")[["network", "ceiling_note"]].values:
+        if why and not note:
+            log.warning("prediction.tsv: r_fraction of %s is NaN: %s", network, why)
     ceiling_table = noise_ceiling_table(list(subjects), subject_ceilings, list(names), masks)
     write_tsv(noise_ceiling, ceiling_table)
     trend = polarity_trend(polarity)

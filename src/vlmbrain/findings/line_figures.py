@@ -94,31 +94,35 @@ def _network_grid(table, index, rows, networks, ylabel_fmt=None):
 def prediction_figure(prediction, index):
     """Finding 1: mean held-out r and driven fraction per network across layers.
 
-    Where the prediction table has a noise ceiling (``noise_ceiling``), the r panels
-    show it as a dotted line and a row shows r as a share of it (``r_fraction``);
-    where it has none, the r panels say so.
+    Where a network's held-out r can be read against its noise ceiling (``r_fraction``
+    defined), the r panel shows the ceiling as a dotted line and a row shows
+    ``r_fraction``; elsewhere those panels say "n/a" (``ceiling_note`` says why).
     """
     networks = list(dict.fromkeys(prediction["network"]))
-    ceiling = (
-        prediction.drop_duplicates("network").set_index("network")["noise_ceiling"]
-        if "noise_ceiling" in prediction
-        else pd.Series(np.nan, index=networks)
-    )
+    if "r_fraction" in prediction:
+        finite = np.isfinite(prediction["r_fraction"].astype(float))
+        usable = finite.groupby(prediction["network"]).any()
+        ceiling = prediction.drop_duplicates("network").set_index("network")["noise_ceiling"]
+    else:
+        usable = pd.Series(False, index=networks)
+        ceiling = pd.Series(np.nan, index=networks)
     rows = [("mean_r", "mean held-out r")]
-    if "r_fraction" in prediction and np.isfinite(prediction["r_fraction"]).any():
+    if usable.any():
         rows.append(("r_fraction", "r / noise ceiling"))
     rows += [("fraction_driven", "fraction driven"), ("n_driving_atoms", "driving atoms")]
     fig = _network_grid(prediction, index, rows, networks)
     axes = np.asarray(fig.axes[: len(rows) * len(networks)]).reshape(len(rows), len(networks))
-    for ax, network in zip(axes[0], networks, strict=True):
-        value = float(ceiling.get(network, np.nan))
-        if np.isfinite(value):
-            ax.axhline(value, color="k", ls=":", lw=1.2)
-            ax.text(0.98, value, f"noise ceiling {value:.2f}", transform=ax.get_yaxis_transform(),
-                    ha="right", va="top", fontsize=7)
-        else:
-            ax.text(0.98, 0.95, "noise ceiling n/a", transform=ax.transAxes, ha="right",
-                    va="top", fontsize=7, color="#555555")
+    for j, network in enumerate(networks):
+        if usable.get(network, False):
+            value = float(ceiling[network])
+            axes[0, j].axhline(value, color="k", ls=":", lw=1.2)
+            axes[0, j].text(0.98, value, f"noise ceiling {value:.2f}", ha="right", va="top",
+                            transform=axes[0, j].get_yaxis_transform(), fontsize=7)
+            continue
+        for ax in axes[: 2 if usable.any() else 1, j]:
+            ax.text(0.98, 0.95, "noise ceiling n/a (ceiling_note)", transform=ax.transAxes,
+                    ha="right", va="top", fontsize=7, color="#555555",
+                    bbox={"facecolor": "white", "alpha": 0.8, "linewidth": 0})
     fig.suptitle("Finding 1: artificial neurons predict brain networks", y=1.02)
     return fig
 

@@ -184,9 +184,11 @@ def noise_ceiling_section(prediction, per_subject, note=""):
     explain = (
         "<p class=\"note\">The noise ceiling is the held-out r a perfect model of the "
         "stimulus-driven signal would reach on one run: the square root of the mean "
-        "correlation between the repeats of the validation clip shown in every run. "
-        "<code>r_fraction</code> in the prediction table is the network's mean held-out r "
-        "divided by its mean ceiling.</p>"
+        "correlation between the repeats of the validation clip shown in every run "
+        "(averaged over a network signed, so that grayordinates without a reliable response "
+        "count as about 0). <code>r_fraction</code> in the prediction table is the network's "
+        "mean held-out r divided by its ceiling, where the ceiling is above 0 across "
+        "subjects; above 1, the clip underestimates the runs' reliability.</p>"
     )
     per_subject = per_subject.assign(note=per_subject["note"].astype(object).fillna(""))
     if note:

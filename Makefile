@@ -1,5 +1,5 @@
-# The two commands of the README. Each first makes the project's virtual environment in
-# .venv (once; again only when pyproject.toml changes).
+# The commands of the README: run, test and dry-run. Each first makes the project's virtual
+# environment in .venv (once; again only when pyproject.toml changes).
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed

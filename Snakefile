@@ -13,6 +13,7 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/stimuli.smk"
+include: "workflow/rules/captioning.smk"
 include: "workflow/rules/networks.smk"
 include: "workflow/rules/activations.smk"
 include: "workflow/rules/simulation.smk"

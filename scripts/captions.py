@@ -9,4 +9,5 @@ captions(
     **dict(snakemake.input.items()),
     **dict(snakemake.output.items()),
     **dict(snakemake.params.items()),
+    threads=snakemake.threads,
 )

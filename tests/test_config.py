@@ -113,3 +113,33 @@ def test_pure_noise_preset_plants_nothing_and_writes_apart(default):
     assert merged["simulation"]["couplings"] == []
     paths = [merged["results"]] + [merged["data"][k] for k in ("bold", "video", "captions", "segments")]
     assert all(p.startswith("results/pure_noise/") or p == "results/pure_noise" for p in paths)
+
+
+def test_captions_come_from_exactly_one_place(tmp_path, default):
+    config = real_config(tmp_path, default)
+    del config["data"]["captions"]
+    with pytest.raises(ConfigError, match=r"data\.captions: no captions; give a captions table"):
+        check_config(copy.deepcopy(config), SCHEMA)
+    model = tmp_path / "captioner"
+    model.mkdir()
+    config["captioning"] = {"enabled": True, "model": str(model)}
+    checked = check_config(copy.deepcopy(config), SCHEMA)
+    assert checked["data"]["captions"] is None  # generated, never read from data.captions
+    both = copy.deepcopy(config)
+    both["data"]["captions"] = str(tmp_path / "{run}.tsv")
+    with pytest.raises(ConfigError, match=r"data\.captions: captioning\.enabled generates"):
+        check_config(both, SCHEMA)
+    nameless = copy.deepcopy(config)
+    nameless["captioning"]["model"] = None
+    with pytest.raises(ConfigError, match=r"captioning\.model: captioning\.enabled is true"):
+        check_config(nameless, SCHEMA)
+    absent = copy.deepcopy(config)
+    absent["captioning"]["model"] = str(tmp_path / "nowhere")
+    with pytest.raises(ConfigError, match=rf"captioning\.model: folder not found: {tmp_path}/nowhere"):
+        check_config(absent, SCHEMA)
+
+
+def test_captioning_refused_on_the_simulation(default):
+    default["captioning"] = {"enabled": True, "model": "Salesforce/blip-image-captioning-base"}
+    with pytest.raises(ConfigError, match=r"captioning\.enabled: the simulation writes its own"):
+        check_config(default, SCHEMA)

@@ -171,5 +171,48 @@ def test_noise_ceiling_is_higher_where_repeats_agree():
     Y = rng.standard_normal((150, 2))
     Y[val, 0] += np.tile(signal, 3) * 3
     nc = noise_ceiling(Y, runs, val)
-    assert nc[0] > 0.8 and nc[1] < nc[0]
-    assert noise_ceiling(Y, runs, np.zeros(150, bool)) is None
+    assert nc["ceiling"][0] > 0.8 and nc["ceiling"][1] < nc["ceiling"][0]
+    assert (nc["n_repeats"], nc["n_trs"], nc["note"]) == (3, 20, "")
+
+
+def test_noise_ceiling_recovers_a_planted_reliability():
+    """Repeats = shared signal + independent noise: the split-half correlation is
+    rho = s^2 / (s^2 + n^2) and a perfect model reaches r = sqrt(rho)."""
+    rng = np.random.default_rng(7)
+    n_runs, clip, other, per_level = 4, 200, 30, 50
+    rhos = np.array([0.0, 0.1, 0.3, 0.6, 0.9])
+    rho = np.repeat(rhos, per_level)
+    runs = np.repeat([f"run{i}" for i in range(n_runs)], other + clip)
+    val = np.tile(np.r_[np.zeros(other, bool), np.ones(clip, bool)], n_runs)
+    signal = rng.standard_normal((clip, rho.size))
+    Y = rng.standard_normal((runs.size, rho.size)) * 5  # the rest of each run: anything
+    for i in range(n_runs):
+        rows = np.flatnonzero(val & (runs == f"run{i}"))
+        noise = rng.standard_normal((clip, rho.size))
+        Y[rows] = np.sqrt(rho) * signal + np.sqrt(1 - rho) * noise
+    nc = noise_ceiling(Y, runs, val)
+    assert (nc["n_repeats"], nc["n_trs"]) == (n_runs, clip)
+    for level in rhos:
+        sel = rho == level
+        assert abs(np.mean(nc["reliability"][sel]) - level) < 0.05, level
+        if level > 0:
+            assert abs(np.median(nc["ceiling"][sel]) - np.sqrt(level)) < 0.05, level
+    # a ceiling is a correlation's bound: in [0, 1]
+    assert nc["ceiling"].min() >= 0 and nc["ceiling"].max() <= 1
+
+
+@pytest.mark.parametrize(
+    "val_runs, n_val, reason",
+    [
+        ((), 0, "no repeated clip: no TR is marked validation"),
+        (("b",), 10, "the validation clip is in one run only (b)"),
+        (("a", "b", "c"), 2, "the validation clip has 2 modelled TR(s) in some run"),
+    ],
+)
+def test_noise_ceiling_nan_with_reason(val_runs, n_val, reason):
+    runs = np.repeat(["a", "b", "c"], 40)
+    val = np.isin(runs, val_runs) & (np.tile(np.arange(40), 3) >= 40 - n_val)
+    Y = np.random.default_rng(0).standard_normal((120, 5))
+    nc = noise_ceiling(Y, runs, val)
+    assert np.isnan(nc["ceiling"]).all() and np.isnan(nc["reliability"]).all()
+    assert nc["n_repeats"] == 0 and nc["note"].startswith(reason)

@@ -103,9 +103,17 @@ def test_findings_figures(tree, tmp_path):
     for stream, layer in (("image", 0), ("image", 1), ("text", 0)):
         save_npz(root / f"atoms/clip/{stream}/layer-{layer:02d}.npz",
                  codes=(rng.normal(size=(K, 8)) * (rng.random((K, 8)) < 0.5)).astype(np.float32))
+    v = tree[2].shape[1]
+    for subject in ("s1", "s2"):
+        ceiling = np.full(v, 0.4, np.float32)
+        save_npz(tmp_path / f"nc_{subject}.npz", ceiling=ceiling, reliability=ceiling**2,
+                 n_repeats=np.int64(4), n_trs=np.int64(84), note=np.array(""))
     jobs.findings_tables(**common, overlap=root / "network_overlap.tsv",
                          group=[root / "group/clip"], atoms=[root / "atoms/clip"],
+                         ceilings=[tmp_path / "nc_s1.npz", tmp_path / "nc_s2.npz"],
+                         subjects=["s1", "s2"], noise_ceiling=tmp_path / "noise_ceiling.tsv",
                          page=tmp_path / "findings.html", **outputs)
+    assert np.allclose(read_tsv(outputs["prediction"])["noise_ceiling"], 0.4)
     gt = pd.DataFrame([dict(model="clip", stream="image", layer=1, network="vision", sign=1)])
     gt.to_csv(tmp_path / "gt.tsv", sep="\t", index=False)
     jobs.recovery(**common, overlap=root / "network_overlap.tsv", ground_truth=tmp_path / "gt.tsv",

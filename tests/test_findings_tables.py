@@ -9,10 +9,18 @@ from vlmbrain.findings import jobs
 from vlmbrain.findings.inputs import layer_index
 from vlmbrain.models.files import load_activations
 from vlmbrain.findings.recovery import recovery_summary, recovery_table
-from vlmbrain.findings.tables import distinct_ans, mean_jaccard, merge_neuron_columns
+from vlmbrain.encoding.noise import group_noise_ceiling
+from vlmbrain.findings.tables import (
+    add_noise_ceiling,
+    distinct_ans,
+    mean_jaccard,
+    merge_neuron_columns,
+    noise_ceiling_table,
+)
 from vlmbrain.io import read_tsv, save_npz, write_json, write_tsv
 
 V, K, N = 400, 5, 12
+SUBJECTS = ["s1", "s2", "s3"]
 NAMES = ["vision", "language", "default"]
 SIZES = {"vision": (0, 100), "language": (100, 180), "default": (180, 300)}
 STREAMS = {"clip": ("open_clip", {"image": 3, "text": 3}), "vit": ("hf_vit", {"image": 2})}
@@ -77,8 +85,14 @@ def tree(tmp_path_factory):
                     codes=codes.astype(np.float32),
                 )
     _overlap(dirs, root / "group", root / "networks.npz", root / "network_overlap.tsv")
+    for subject, scale in zip(SUBJECTS, (0.3, 0.4, 0.5)):
+        ceiling = np.full(V, scale, np.float32)
+        ceiling[SIZES["vision"][0] : SIZES["vision"][1]] = 2 * scale
+        save_npz(root / f"nc_{subject}.npz", ceiling=ceiling, reliability=ceiling**2,
+                 n_repeats=np.int64(3), n_trs=np.int64(20), note=np.array(""))
     outputs = {k: root / f"{k}.tsv" for k in
-               ("prediction", "redundancy", "polarity", "polarity_trend", "architecture")}
+               ("prediction", "redundancy", "polarity", "polarity_trend", "architecture",
+                "noise_ceiling")}
     _tables(dirs, root, root / "network_overlap.tsv", outputs)
     tables = {k: read_tsv(p, dtype={"driving_atoms": str}) for k, p in outputs.items()}
     tables["network_overlap"] = read_tsv(root / "network_overlap.tsv")
@@ -91,13 +105,16 @@ def _overlap(dirs, group_root, networks, table):
                          group=[group_root / m for m in dirs], table=table)
 
 
-def _tables(dirs, root, overlap, outputs, page=None):
-    """The findings_tables job on the folders of ``root``."""
+def _tables(dirs, root, overlap, outputs, page=None, ceilings=None):
+    """The findings_tables job on the folders of ``root`` (noise ceilings: ``ceilings``,
+    else ``root/nc_{subject}.npz``)."""
+    outputs = {"noise_ceiling": root / "noise_ceiling.tsv", **outputs}
     jobs.findings_tables(models=list(dirs), activations=list(dirs.values()),
                          networks=root / "networks.npz", overlap=overlap,
                          group=[root / "group" / m for m in dirs],
                          atoms=[root / "atoms" / m for m in dirs],
-                         page=page or root / "findings.html", **outputs)
+                         ceilings=ceilings or [root / f"nc_{s}.npz" for s in SUBJECTS],
+                         subjects=SUBJECTS, page=page or root / "findings.html", **outputs)
 
 
 def _row(table, **keys):
@@ -158,6 +175,88 @@ def test_planted_structure_in_findings(tree):
     assert arch.loc[("clip", "text"), "n_cross_modal_atoms"] == 1
     assert arch.loc[("clip", "image"), "n_cross_modal_atoms"] == 0
     assert bool(arch.loc[("vit", "image"), "unimodal"])
+
+
+def test_prediction_reads_r_against_the_noise_ceiling(tree):
+    root, _, t = tree
+    pred = t["prediction"]
+    assert list(pred.columns[:7]) == ["model", "stream", "layer", "network", "n_grayordinates",
+                                      "mean_r", "noise_ceiling"]
+    assert pred.columns[7] == "r_fraction" and pred.columns[-1] == "ceiling_note"
+    # group ceiling = mean over subjects (0.3, 0.4, 0.5): 0.8 in vision, 0.4 elsewhere
+    vision = _row(pred, model="clip", stream="image", layer=1, network="vision")
+    assert vision["noise_ceiling"] == pytest.approx(0.8)
+    assert vision["r_fraction"] == pytest.approx(0.2 / 0.8)
+    language = _row(pred, model="clip", stream="text", layer=2, network="language")
+    assert language["r_fraction"] == pytest.approx(0.3 / 0.4)
+    assert pred["ceiling_note"].isna().all()  # empty: every ceiling defined
+    per_subject = t["noise_ceiling"]
+    assert len(per_subject) == len(SUBJECTS) * len(NAMES)
+    row = _row(per_subject, subject="s3", network="vision")
+    assert row["mean_ceiling"] == pytest.approx(1.0) and row["n_repeats"] == 3
+    assert row["mean_reliability"] == pytest.approx(1.0)
+    page = (root / "findings.html").read_text()
+    assert "Noise ceiling" in page and "No noise ceiling" not in page
+
+
+def test_no_repeated_clip_leaves_the_ceiling_empty_with_the_reason(tree, tmp_path):
+    root, dirs, _ = tree
+    reason = "no repeated clip: no TR is marked validation"
+    ceilings = []
+    for subject in SUBJECTS:
+        ceilings.append(tmp_path / f"{subject}.npz")
+        save_npz(ceilings[-1], ceiling=np.full(V, np.nan, np.float32),
+                 reliability=np.full(V, np.nan, np.float32), n_repeats=np.int64(0),
+                 n_trs=np.int64(0), note=np.array(reason))
+    outputs = {k: tmp_path / f"{k}.tsv" for k in
+               ("prediction", "redundancy", "polarity", "polarity_trend", "architecture",
+                "noise_ceiling")}
+    _tables(dirs, root, root / "network_overlap.tsv", outputs, page=tmp_path / "page.html",
+            ceilings=ceilings)
+    pred = read_tsv(outputs["prediction"])
+    assert pred["noise_ceiling"].isna().all() and pred["r_fraction"].isna().all()
+    assert pred["mean_r"].notna().all()
+    assert (pred["ceiling_note"] == f"{reason} (sub-s1, sub-s2, sub-s3)").all()
+    assert (read_tsv(outputs["noise_ceiling"])["note"] == reason).all()
+    page = (tmp_path / "page.html").read_text()
+    assert "No noise ceiling" in page and reason in page
+    figure = tmp_path / "prediction.png"
+    from vlmbrain.findings import line_figures
+
+    index = layer_index({m: load_activations(d) for m, d in dirs.items()})
+    line_figures.save_figure(line_figures.prediction_figure(pred, index), figure)
+    assert figure.stat().st_size > 0
+
+
+def test_network_ceiling_is_not_inflated_by_unreliable_grayordinates():
+    """Reliability estimates of pure noise scatter around 0: sqrt(max(rho, 0)) would
+    average to a positive ceiling; the signed root averages to about 0, which is not
+    above 0 across subjects, so r is not read as a share of it. Where every repeat
+    correlates, the ceiling is sqrt(rho)."""
+    rng = np.random.default_rng(5)
+    masks = np.zeros((2, 2000), bool)
+    masks[0, :1000] = True
+    masks[1, 1000:] = True
+    subjects = ["s1", "s2", "s3", "s4"]
+    ceilings = []
+    for _ in subjects:
+        rho = np.r_[rng.normal(0, 0.2, 1000), rng.normal(0.49, 0.05, 1000)].astype(np.float32)
+        ceilings.append({"ceiling": np.sqrt(np.clip(rho, 0, None)), "reliability": rho,
+                         "n_repeats": 3, "n_trs": 8, "note": ""})
+    assert np.mean([c["ceiling"][:1000].mean() for c in ceilings]) > 0.1  # the clipped bias
+    signed, note = group_noise_ceiling(ceilings, subjects)
+    assert note == "" and signed.shape == (4, 2000) and abs(signed[:, :1000].mean()) < 0.02
+    pred = pd.DataFrame({"model": "m", "stream": "image", "layer": 0,
+                         "network": ["noise", "reliable"], "mean_r": [0.05, 0.35]})
+    out = add_noise_ceiling(pred, signed, note, ["noise", "reliable"], masks).set_index("network")
+    assert out.loc["reliable", "noise_ceiling"] == pytest.approx(0.7, abs=0.005)
+    assert out.loc["reliable", "r_fraction"] == pytest.approx(0.5, abs=0.005)
+    assert out.loc["reliable", "ceiling_note"] == ""
+    assert abs(out.loc["noise", "noise_ceiling"]) < 0.02 and np.isnan(out.loc["noise", "r_fraction"])
+    assert out.loc["noise", "ceiling_note"].startswith("noise ceiling not above 0 across subjects")
+    table = noise_ceiling_table(subjects, ceilings, ["noise", "reliable"], masks)
+    assert table.loc[table["network"] == "reliable", "mean_ceiling"].to_numpy() == pytest.approx(0.7, abs=0.01)
+    assert (table.loc[table["network"] == "noise", "mean_ceiling"].abs() < 0.03).all()
 
 
 def test_redundancy_by_hand(tree):

@@ -87,6 +87,8 @@ def test_report_in_chromium(tiny_report, tmp_path):
         assert category in categories, f"report has no category {category!r}"
     images = {k: v for k, v in results.items() if v["mime_type"].startswith("image/")}
     assert images, "report has no figures"
+    prediction = [p for paths in categories["1. Prediction"].values() for p in paths]
+    assert any(p.endswith("tables/noise_ceiling.tsv") for p in prediction), "no noise ceiling"
     for path, entry in images.items():
         assert len(re.sub("<[^>]+>", "", entry["caption"]).strip()) > 40, f"no caption: {path}"
 

@@ -7,6 +7,8 @@ import pytest
 
 from vlmbrain.encoding import jobs as encoding_jobs
 from vlmbrain.encoding.group import group_model
+from vlmbrain.encoding.noise import read_noise_ceiling
+from vlmbrain.fmri.cifti import write_dtseries
 from vlmbrain.fmri.cifti import read_dscalar, read_dtseries, template_brain_models
 from vlmbrain.io import read_tsv, save_npy, write_json, write_tsv
 from vlmbrain.simulation import jobs as simulation_jobs
@@ -99,9 +101,10 @@ def test_chain_writes_contract_outputs(workspace):
     planted = arrays["masks"][0]
     assert r[planted].mean() > r[~planted].mean() + 0.1
 
-    encoding_jobs.noise_ceiling(bold=bold["s1"], tables=tables, ceiling=root / "nc.npy", tr=1.0)
-    nc = np.load(root / "nc.npy")
-    assert nc.shape == (n_vox,) and nc[planted].mean() > nc[~planted].mean()
+    encoding_jobs.noise_ceiling(bold=bold["s1"], tables=tables, ceiling=root / "nc.npz", tr=1.0)
+    nc = read_noise_ceiling(root / "nc.npz", n_vox)
+    assert nc["ceiling"][planted].mean() > nc["ceiling"][~planted].mean()
+    assert (nc["n_repeats"], nc["n_trs"], nc["note"]) == (3, 8, "")
 
     group_model(dirs, root / "group" / "toy", q=0.05)
     with np.load(root / "group" / "toy" / "image" / "layer-01.npz") as z:
@@ -118,3 +121,53 @@ def test_bad_activations_are_refused_before_work(workspace, tmp_path):
                             regressors=tmp_path / "r", atoms=tmp_path / "a", tr=1.0, n_atoms=2,
                             max_iter=1, batch_size=8)
     assert not (tmp_path / "a").exists()
+
+
+def _repeat_tables(root, validation):
+    """Stimulus tables of 3 runs of 60 TRs: rest, a clip, and (``validation``) the last
+    30 TRs marked as the clip repeated in every run."""
+    paths = []
+    for run in RUNS:
+        cond = np.array(["rest"] * 5 + ["movie"] * 55)
+        val = np.zeros(60, bool)
+        val[30:] = validation
+        table = pd.DataFrame({
+            "run": run, "tr": np.arange(60), "onset": np.arange(60, dtype=float),
+            "condition": cond, "clip": np.where(cond == "movie", "c", ""), "validation": val,
+            "frame_source": "x.mp4", "frame_time": np.arange(60) + 0.5, "caption": "",
+        })
+        paths.append(str(root / f"{run}.tsv"))
+        write_tsv(paths[-1], table)
+    return paths
+
+
+def test_noise_ceiling_job_recovers_planted_reliability_and_says_why_not(tmp_path, caplog):
+    """A clip repeated in three runs with reliability 0.5 in 5,000 grayordinates (shared
+    signal + independent noise of equal variance): the job's ceiling is sqrt(0.5) there
+    and near 0 elsewhere; without a repeated clip it is NaN with the reason."""
+    n_vox = len(template_brain_models())
+    rng = np.random.default_rng(3)
+    planted = np.zeros(n_vox, bool)
+    planted[10000:15000] = True
+    signal = rng.standard_normal((30, planted.sum())).astype(np.float32)
+    bold = []
+    for run in RUNS:
+        data = rng.standard_normal((60, n_vox)).astype(np.float32)
+        data[30:, planted] = np.sqrt(0.5) * signal + np.sqrt(0.5) * data[30:, planted]
+        bold.append(str(tmp_path / f"{run}.dtseries.nii"))
+        write_dtseries(bold[-1], data, 1.0)
+    tables = _repeat_tables(tmp_path / "with", True)
+    encoding_jobs.noise_ceiling(bold=bold, tables=tables, ceiling=tmp_path / "nc.npz", tr=1.0)
+    nc = read_noise_ceiling(tmp_path / "nc.npz", n_vox)
+    assert (nc["n_repeats"], nc["n_trs"], nc["note"]) == (3, 30, "")
+    assert abs(nc["reliability"][planted].mean() - 0.5) < 0.05
+    assert abs(np.median(nc["ceiling"][planted]) - np.sqrt(0.5)) < 0.05
+    assert abs(nc["reliability"][~planted].mean()) < 0.01
+
+    caplog.set_level("WARNING", logger="vlmbrain")
+    tables = _repeat_tables(tmp_path / "without", False)
+    encoding_jobs.noise_ceiling(bold=bold, tables=tables, ceiling=tmp_path / "none.npz", tr=1.0)
+    none = read_noise_ceiling(tmp_path / "none.npz", n_vox)
+    assert np.isnan(none["ceiling"]).all() and none["n_repeats"] == 0
+    assert none["note"].startswith("no repeated clip")
+    assert "noise ceiling is NaN: no repeated clip" in caplog.text

@@ -174,9 +174,19 @@ def generated_inputs(config):
     keys = set()
     if config["data"]["source"] == "simulation":
         keys.update(SIMULATED_FILE_KEYS)
-    if config.get("captioning", {}).get("enabled"):
-        keys.add("captions")
     return keys
+
+
+def captioning(config):
+    """Whether the captions are generated from the frames (``captioning.enabled``) rather
+    than read from ``data.captions``."""
+    return bool(config.get("captioning", {}).get("enabled"))
+
+
+def is_local_path(value):
+    """Whether a model name is meant as a local file or folder (absolute or ``./``,
+    ``../``) rather than a hub id or a pretrained tag."""
+    return isinstance(value, str) and value.startswith(("/", "./", "../"))
 
 
 def check_files(config):
@@ -206,7 +216,8 @@ def check_files(config):
         else:
             missing.append("data.video / data.frames_dir: give one of them")
             break
-        need("captions", run_path(config, "captions", run))
+        if not captioning(config):
+            need("captions", run_path(config, "captions", run))
     for sub in subjects(config):
         for run in run_ids:
             need("bold", data["bold"].format(subject=sub, run=run))
@@ -215,11 +226,15 @@ def check_files(config):
     for name, model in config["models"].items():
         for key in ("checkpoint", "pretrained", "weights"):
             value = model.get(key)
-            if isinstance(value, str) and (
-                value.endswith(WEIGHT_SUFFIXES) or value.startswith(("/", "./", "../"))
-            ):
+            if isinstance(value, str) and (value.endswith(WEIGHT_SUFFIXES) or is_local_path(value)):
                 if not Path(value).exists():
                     missing.append(f"models.{name}.{key}: file not found: {value}")
+    model = config.get("captioning", {}).get("model")
+    if captioning(config) and is_local_path(model) and not Path(model).is_dir():
+        missing.append(
+            f"captioning.model: folder not found: {model} (a transformers model saved with "
+            "save_pretrained: config.json, weights, preprocessor and tokenizer files)"
+        )
     if missing:
         shown = missing[:20] + ([f"... and {len(missing) - 20} more"] if len(missing) > 20 else [])
         raise ConfigError("missing input files:\n  " + "\n  ".join(shown))
@@ -243,6 +258,7 @@ def check_semantics(config):
         for key in ("video", "captions"):
             if not isinstance(data.get(key), str):
                 problems.append(f"data.{key}: the simulation writes its movie to a template with {{run}}")
+    problems += captioning_problems(config)
     networks = set(config["networks"]["mapping"])
     for i, c in enumerate(config["simulation"].get("couplings", [])):
         if c["model"] not in config["models"]:
@@ -257,6 +273,46 @@ def check_semantics(config):
             )
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+
+
+def captioning_problems(config):
+    """What is wrong with where the captions come from: ``data.captions`` (a table per run)
+    or ``captioning`` (generated from the frames), exactly one of them.
+
+    Returns
+    -------
+    list of str
+        One ``key: problem and fix`` message per problem (empty when none).
+    """
+    data = config["data"]
+    if not captioning(config):
+        if data.get("captions") is None:
+            return [
+                "data.captions: no captions; give a captions table per run (a template with "
+                "{run} or a mapping; columns onset, duration, text in seconds), or set "
+                "captioning.enabled: true and captioning.model to caption the frames"
+            ]
+        return []
+    problems = []
+    if data["source"] == "simulation":
+        problems.append(
+            "captioning.enabled: the simulation writes its own captions; enable captioning "
+            "only with real or custom data (data.source: hcp7t or custom)"
+        )
+    elif data.get("captions") is not None:
+        problems.append(
+            "data.captions: captioning.enabled generates the captions (into "
+            f"{config.get('results', 'results')}/stimuli/captions/{{run}}.tsv), so a captions "
+            "table is not read; set data.captions: null to caption the frames, or "
+            "captioning.enabled: false to use your tables"
+        )
+    if not config["captioning"].get("model"):
+        problems.append(
+            "captioning.model: captioning.enabled is true but no model is named; give a "
+            "transformers image-captioning model (hub id or a local folder saved with "
+            "save_pretrained)"
+        )
+    return problems
 
 
 def check_config(config, schema):

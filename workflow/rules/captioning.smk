@@ -1,22 +1,9 @@
-# Optional: captions tables generated from the frames with an image-captioning model.
+# Optional (captioning.enabled): each run's captions table generated from its frames with an
+# image-captioning model; the stimulus tables then read these instead of data.captions
+# (caption_inputs in common.smk; the config checks are vlmbrain.config.captioning_problems).
 
 
-if config["captioning"]["enabled"]:
-    if SIMULATION:
-        raise ValueError(
-            "captioning.enabled: the simulation writes its own captions; enable captioning "
-            "only with real or custom data (data.source: hcp7t or custom)."
-        )
-    if "{run}" not in str(config["data"]["captions"]):
-        raise ValueError(
-            "captioning.enabled: data.captions must be a path template with {run} (where "
-            "the generated captions tables go), not a mapping."
-        )
-    if not config["captioning"].get("model"):
-        raise ValueError(
-            "captioning.enabled is true but captioning.model is empty: name a transformers "
-            "image-captioning model (hub id or local folder)."
-        )
+if CAPTIONING:
 
     rule captions:
         """Caption one frame every captioning.interval seconds; write the run's captions table."""
@@ -27,7 +14,7 @@ if config["captioning"]["enabled"]:
                 wildcards.run,
             ),
         output:
-            captions=config["data"]["captions"],
+            captions=path("captions"),
         log:
             log_path("captions/{run}"),
         benchmark:
@@ -45,6 +32,7 @@ if config["captioning"]["enabled"]:
             batch_size=config["captioning"]["batch_size"],
             tr=config["data"]["tr"],
             frames_dir=bool(config["data"].get("frames_dir")),
+            device=config["extraction"]["device"],
             cache_dir=config["extraction"]["cache_dir"],
             offline=config["extraction"]["offline"],
         script:

@@ -33,7 +33,8 @@ rule network_overlap:
 
 
 rule findings_tables:
-    """Prediction, redundancy, polarity (and its trend) and architecture tables."""
+    """Prediction (with the noise ceiling), redundancy, polarity (and its trend) and
+    architecture tables, and each subject's noise ceiling per network."""
     input:
         neurons=[path("neuron_network_summary")] if NEURONS else [],
         activations=paths("activations", model=MODELS),
@@ -41,6 +42,7 @@ rule findings_tables:
         overlap=path("network_overlap"),
         group=paths("group", model=MODELS),
         atoms=paths("atoms", model=MODELS),
+        ceilings=paths("noise_ceiling", subject=SUBJECTS),
     output:
         **{
             key: report(
@@ -51,6 +53,12 @@ rule findings_tables:
             )
             for key in FINDINGS_TABLES
         },
+        noise_ceiling=report(
+            path("table", table="noise_ceiling"),
+            caption="../report/table_noise_ceiling.rst",
+            category=REPORT_CATEGORIES["prediction"],
+            labels={"table": "noise ceiling"},
+        ),
         page=report(
             path("page", page="findings"),
             caption="../report/findings_page.rst",
@@ -69,6 +77,8 @@ rule findings_tables:
         runtime=30,
     params:
         models=MODELS,
+        subjects=SUBJECTS,
+        ceiling_p=config["encoding"]["ceiling_p"],
     script:
         "../../scripts/findings_tables.py"
 

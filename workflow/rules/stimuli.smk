@@ -34,7 +34,7 @@ rule stimulus_tables:
     (video and time) and caption."""
     input:
         frames=frame_inputs,
-        captions=vbconfig.run_paths(config, "captions"),
+        captions=caption_inputs(),
         segments=config["data"]["segments"],
     output:
         tables=paths("stimulus_table", run=RUNS),

@@ -27,6 +27,9 @@ log = logging.getLogger("vlmbrain")
 
 __all__ = ["atoms", "encoding", "noise_ceiling", "group"]
 
+# Below this many TRs per repeat, the noise ceiling job warns that single grayordinates'
+# reliabilities are noisy (HCP 7T's validation clip has 84).
+SHORT_REPEAT_TRS = 30
 SUMMARY_COLUMNS = ["model", "stream", "layer", "n_ans", "n_atoms", "alpha", "zero_fraction", "r2"]
 
 
@@ -145,21 +148,56 @@ def encoding(*, bold, tables, atoms, encoding, tr, drop_rest=True, chunk_size=20
 
 
 def noise_ceiling(*, bold, tables, ceiling, tr, drop_rest=True, mask=(), nonfinite="error"):
-    """Rule ``noise_ceiling``: one subject's noise ceiling (V, ``.npy``) from the validation
-    clip repeated in every run; NaN when fewer than two runs hold it, and at the
-    grayordinates excluded for this subject (``nonfinite``: ``data.nonfinite``)."""
+    """Rule ``noise_ceiling``: one subject's noise ceiling from the validation clip
+    repeated in every run (:func:`vlmbrain.encoding.noise.noise_ceiling`).
+
+    Parameters
+    ----------
+    bold : list of str
+        The subject's BOLD runs, in run order.
+    tables : list of str
+        Stimulus tables (their ``validation`` column marks the repeated clip).
+    ceiling : str
+        Output ``encoding/sub-{subject}/noise_ceiling.npz``: ``ceiling``, ``reliability``
+        (V), ``n_repeats``, ``n_trs`` and ``note``; with no repeated clip the maps are NaN
+        and ``note`` says why (also logged).
+    tr : float
+    drop_rest : bool
+    mask : list of str
+        ``[data.mask]`` or empty.
+    nonfinite : {"error", "exclude"}
+        ``data.nonfinite``; excluded grayordinates get a NaN ceiling.
+    """
     table_paths = list(tables)
     rows = read_timing(table_paths)
     keep = kept_rows(rows, drop_rest)
+    runs, validation = rows["run"].to_numpy()[keep], rows["validation"].to_numpy()[keep]
+    lengths = pd.Series(validation).groupby(runs, sort=False).sum()
+    lengths = lengths[lengths > 0]
+    if lengths.nunique() > 1:
+        log.warning(
+            "the validation clip has %s modelled TRs in runs %s; the repeats are cut to the "
+            "shortest (%d)", lengths.tolist(), lengths.index.tolist(), lengths.min()
+        )
     Y = load_subject_bold(list(bold), table_paths, tr, drop_rest=drop_rest, mask=single(mask),
                           nonfinite=nonfinite)
-    values = validation_noise_ceiling(
-        Y, rows["run"].to_numpy()[keep], rows["validation"].to_numpy()[keep]
-    )
-    if values is None:
-        log.warning("fewer than two runs hold the validation clip: noise ceiling is NaN")
-        values = np.full(Y.shape[1], np.nan, np.float32)
-    save_npy(ceiling, values)
+    values = validation_noise_ceiling(Y, runs, validation)
+    if values["note"]:
+        log.warning("noise ceiling is NaN: %s", values["note"])
+    else:
+        if values["n_trs"] < SHORT_REPEAT_TRS:
+            log.warning(
+                "the validation clip has %d modelled TRs per repeat: each grayordinate's "
+                "reliability is noisy (standard error about %.2f per pair of repeats); "
+                "read network means, not single grayordinates", values["n_trs"],
+                1 / np.sqrt(values["n_trs"]),
+            )
+        finite = values["ceiling"][np.isfinite(values["ceiling"])]
+        log.info(
+            "noise ceiling from %d repeats of %d TRs: median %.3f, 95th percentile %.3f",
+            values["n_repeats"], values["n_trs"], np.median(finite), np.percentile(finite, 95),
+        )
+    save_npz(ceiling, **{k: np.asarray(v) for k, v in values.items()})
 
 
 def group(*, encoding, geometry, group, q=0.05, atom_maps=False, mask=()):

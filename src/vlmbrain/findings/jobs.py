@@ -17,10 +17,13 @@ from vlmbrain.findings.depth import depth_maps
 from vlmbrain.findings.inputs import layer_file, layer_index
 from vlmbrain.findings.network_overlap import network_overlap_table
 from vlmbrain.findings.recovery import add_unique_detection, recovery_table, unique_summary
+from vlmbrain.encoding.noise import group_noise_ceiling, read_noise_ceiling
 from vlmbrain.findings.tables import (
+    add_noise_ceiling,
     architecture,
     layer_tables,
     merge_neuron_columns,
+    noise_ceiling_table,
     polarity_trend,
 )
 from vlmbrain.io import read_tsv, write_tsv
@@ -74,9 +77,11 @@ def network_overlap(*, models, activations, networks, group, table, q=0.05):
     write_tsv(table, network_overlap_table(index, group_dirs, list(names), masks, q=q))
 
 
-def findings_tables(*, models, activations, networks, overlap, group, atoms, page,
-                    neurons=(), vision="vision", language="language", **tables):
-    """Rule ``findings_tables``: prediction, redundancy, polarity, trend, architecture.
+def findings_tables(*, models, activations, networks, overlap, group, atoms, ceilings,
+                    subjects, page, noise_ceiling, ceiling_p=0.05, neurons=(),
+                    vision="vision", language="language", **tables):
+    """Rule ``findings_tables``: prediction, redundancy, polarity, trend, architecture
+    and the noise ceiling.
 
     Parameters
     ----------
@@ -85,8 +90,17 @@ def findings_tables(*, models, activations, networks, overlap, group, atoms, pag
         Folders of each model, in ``models`` order.
     networks, overlap : str
         ``networks.npz`` and ``network_overlap.tsv``.
+    ceilings : list of str
+        ``encoding/sub-{subject}/noise_ceiling.npz`` of every subject, in ``subjects``
+        order: their mean is the prediction table's ``noise_ceiling``.
+    subjects : list of str
+    ceiling_p : float
+        ``encoding.ceiling_p``: a network's ceiling must be above 0 across subjects at this
+        level (one-sided t-test) for ``r_fraction``.
     page : str
         Output HTML summary page.
+    noise_ceiling : str
+        Output ``tables/noise_ceiling.tsv`` (per subject and network).
     neurons : list of str
         ``[neurons/network_summary.tsv]`` when the neurons stage runs (its columns are
         added to the redundancy and polarity tables), else empty.
@@ -99,6 +113,7 @@ def findings_tables(*, models, activations, networks, overlap, group, atoms, pag
     index = load_index(models, activations)
     names, masks = load_networks(networks)
     overlap_table = read_tsv(overlap)
+    subject_ceilings = [read_noise_ceiling(p, masks.shape[1]) for p in ceilings]
     prediction, redundancy, polarity = layer_tables(
         index,
         dict(zip(models, group, strict=True)),
@@ -107,6 +122,15 @@ def findings_tables(*, models, activations, networks, overlap, group, atoms, pag
         list(names),
         masks,
     )
+    signed, note = group_noise_ceiling(subject_ceilings, list(subjects))
+    if note:
+        log.warning("prediction.tsv: noise_ceiling and r_fraction are NaN: %s", note)
+    prediction = add_noise_ceiling(prediction, signed, note, list(names), masks, ceiling_p)
+    for network, why in prediction.drop_duplicates("network")[["network", "ceiling_note"]].values:
+        if why and not note:
+            log.warning("prediction.tsv: r_fraction of %s is NaN: %s", network, why)
+    ceiling_table = noise_ceiling_table(list(subjects), subject_ceilings, list(names), masks)
+    write_tsv(noise_ceiling, ceiling_table)
     trend = polarity_trend(polarity)
     arch = architecture(prediction, overlap_table, index, vision=vision, language=language)
     for summary_tsv in neurons:
@@ -122,9 +146,8 @@ def findings_tables(*, models, activations, networks, overlap, group, atoms, pag
     }
     for key in FINDINGS_TABLES:
         write_tsv(tables[key], made[key])
-    write_findings_page(
-        page, {k: read_tsv(tables[k]) for k in ("prediction", "polarity_trend", "architecture")}
-    )
+    shown = {k: read_tsv(tables[k]) for k in ("prediction", "polarity_trend", "architecture")}
+    write_findings_page(page, {**shown, "noise_ceiling": read_tsv(noise_ceiling)}, ceiling_note=note)
 
 
 def recovery(*, models, activations, networks, overlap, ground_truth, table, page, figure,

@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from vlmbrain.io import atomic_path  # noqa: E402
@@ -91,18 +92,37 @@ def _network_grid(table, index, rows, networks, ylabel_fmt=None):
 
 
 def prediction_figure(prediction, index):
-    """Finding 1: mean held-out r and driven fraction per network across layers."""
+    """Finding 1: mean held-out r and driven fraction per network across layers.
+
+    Where a network's held-out r can be read against its noise ceiling (``r_fraction``
+    defined), the r panel shows the ceiling as a dotted line and a row shows
+    ``r_fraction``; elsewhere those panels say "n/a" (``ceiling_note`` says why).
+    """
     networks = list(dict.fromkeys(prediction["network"]))
-    fig = _network_grid(
-        prediction,
-        index,
-        [
-            ("mean_r", "mean held-out r"),
-            ("fraction_driven", "fraction driven"),
-            ("n_driving_atoms", "driving atoms"),
-        ],
-        networks,
-    )
+    if "r_fraction" in prediction:
+        finite = np.isfinite(prediction["r_fraction"].astype(float))
+        usable = finite.groupby(prediction["network"]).any()
+        ceiling = prediction.drop_duplicates("network").set_index("network")["noise_ceiling"]
+    else:
+        usable = pd.Series(False, index=networks)
+        ceiling = pd.Series(np.nan, index=networks)
+    rows = [("mean_r", "mean held-out r")]
+    if usable.any():
+        rows.append(("r_fraction", "r / noise ceiling"))
+    rows += [("fraction_driven", "fraction driven"), ("n_driving_atoms", "driving atoms")]
+    fig = _network_grid(prediction, index, rows, networks)
+    axes = np.asarray(fig.axes[: len(rows) * len(networks)]).reshape(len(rows), len(networks))
+    for j, network in enumerate(networks):
+        if usable.get(network, False):
+            value = float(ceiling[network])
+            axes[0, j].axhline(value, color="k", ls=":", lw=1.2)
+            axes[0, j].text(0.98, value, f"noise ceiling {value:.2f}", ha="right", va="top",
+                            transform=axes[0, j].get_yaxis_transform(), fontsize=7)
+            continue
+        for ax in axes[: 2 if usable.any() else 1, j]:
+            ax.text(0.98, 0.95, "noise ceiling n/a (ceiling_note)", transform=ax.transAxes,
+                    ha="right", va="top", fontsize=7, color="#555555",
+                    bbox={"facecolor": "white", "alpha": 0.8, "linewidth": 0})
     fig.suptitle("Finding 1: artificial neurons predict brain networks", y=1.02)
     return fig
 

@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import stats
 from tqdm.auto import tqdm
 
+from vlmbrain.encoding.noise import signed_root
 from vlmbrain.findings.inputs import layer_file, load_codes, load_group_layer
 
 log = logging.getLogger("vlmbrain")
@@ -31,6 +32,18 @@ PREDICTION_COLUMNS = KEYS + [
     "n_activating_atoms",
     "n_deactivating_atoms",
     "driving_atoms",
+]
+CEILING_COLUMNS = ["noise_ceiling", "r_fraction"]
+NOISE_CEILING_COLUMNS = [
+    "subject",
+    "network",
+    "n_grayordinates",
+    "n_repeats",
+    "n_trs",
+    "mean_reliability",
+    "mean_ceiling",
+    "median_ceiling",
+    "note",
 ]
 REDUNDANCY_COLUMNS = KEYS + [
     "n_driven_grayordinates",
@@ -266,6 +279,130 @@ def layer_tables(index, group_dirs, atoms_dirs, overlap, names, masks):
         pd.DataFrame(out["redundancy"], columns=REDUNDANCY_COLUMNS),
         pd.DataFrame(out["polarity"], columns=POLARITY_COLUMNS),
     )
+
+
+def network_ceilings(signed, note, names, masks, p_max=0.05):
+    """Each network's noise ceiling and whether held-out r can be read as a share of it.
+
+    Parameters
+    ----------
+    signed : ndarray (n_subjects, V)
+        Each subject's signed ceiling
+        (:func:`vlmbrain.encoding.noise.group_noise_ceiling`); NaN when undefined.
+    note : str
+        Why ``signed`` is NaN, or ``""``.
+    names : sequence of str
+    masks : ndarray (n_networks, V) bool
+    p_max : float
+        ``encoding.ceiling_p``: the network's ceiling counts as above 0 when a one-sided
+        one-sample t-test of the subjects' network means gives p below it.
+
+    Returns
+    -------
+    DataFrame
+        One row per network: ``network``, ``noise_ceiling`` (mean over subjects of the
+        network mean), ``usable`` (above 0 by the test) and ``ceiling_note`` (why it is
+        NaN or not usable; ``""`` otherwise).
+    """
+    if signed.ndim != 2 or signed.shape[1] != masks.shape[1]:
+        raise ValueError(
+            f"the noise ceilings have shape {signed.shape} but the network template has "
+            f"{masks.shape[1]} grayordinates; rerun the `noise_ceiling` rule"
+        )
+    rows = []
+    for name, mask in zip(names, masks, strict=True):
+        row = {"network": name, "noise_ceiling": np.nan, "usable": False, "ceiling_note": note}
+        if not note and not mask.any():
+            row["ceiling_note"] = "the network has no grayordinate"
+        elif not note:
+            means = signed[:, mask].astype(np.float64).mean(axis=1)
+            row["noise_ceiling"] = float(means.mean())
+            if np.ptp(means) == 0:
+                p = 0.0 if means[0] > 0 else 1.0
+            else:
+                p = float(stats.ttest_1samp(means, 0.0, alternative="greater").pvalue)
+            row["usable"] = p < p_max
+            if not row["usable"]:
+                row["ceiling_note"] = (
+                    f"noise ceiling not above 0 across subjects (network means "
+                    f"{row['noise_ceiling']:.3f} on average, one-sided t-test p = {p:.2g}, "
+                    f"not below encoding.ceiling_p = {p_max}): the repeats of the validation "
+                    "clip do not reliably correlate here, so r is not read as a share of it"
+                )
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["network", "noise_ceiling", "usable", "ceiling_note"])
+
+
+def add_noise_ceiling(prediction, signed, note, names, masks, p_max=0.05):
+    """Add the noise ceiling to the prediction table: held-out r as a share of it.
+
+    Parameters
+    ----------
+    prediction : DataFrame
+        From :func:`layer_tables` (``network``, ``mean_r``).
+    signed, note, names, masks, p_max
+        As in :func:`network_ceilings`.
+
+    Returns
+    -------
+    DataFrame
+        ``prediction`` with ``noise_ceiling`` (mean over subjects and the network of the
+        signed ceiling) and ``r_fraction`` (``mean_r / noise_ceiling``: a ratio of network
+        means, since per-grayordinate ratios explode where the ceiling is near 0; NaN
+        where the ceiling is NaN or not above 0 across subjects) after ``mean_r``, and
+        ``ceiling_note`` last: why ``r_fraction`` is NaN (empty when it is not).
+    """
+    per_network = network_ceilings(signed, note, names, masks, p_max).set_index("network")
+    out = prediction.copy()
+    out["noise_ceiling"] = out["network"].map(per_network["noise_ceiling"]).astype(float)
+    usable = out["network"].map(per_network["usable"]).fillna(False).astype(bool)
+    out["r_fraction"] = np.where(usable, out["mean_r"] / out["noise_ceiling"].where(usable), np.nan)
+    out["ceiling_note"] = [per_network["ceiling_note"].get(n, "") for n in out["network"]]
+    at = list(out.columns).index("mean_r") + 1
+    base = [c for c in out.columns if c not in CEILING_COLUMNS + ["ceiling_note"]]
+    return out[base[:at] + CEILING_COLUMNS + base[at:] + ["ceiling_note"]]
+
+
+def noise_ceiling_table(subjects, ceilings, names, masks):
+    """Each subject's noise ceiling per network.
+
+    Parameters
+    ----------
+    subjects : list of str
+    ceilings : list of dict
+        :func:`vlmbrain.encoding.noise.read_noise_ceiling` of each subject.
+    names : sequence of str
+    masks : ndarray (n_networks, V) bool
+
+    Returns
+    -------
+    DataFrame
+        One row per (subject, network), the columns of :data:`NOISE_CEILING_COLUMNS`:
+        repeats and TRs per repeat of the validation clip, the network's mean
+        reliability (mean pairwise r of the repeats), the mean and median of its signed
+        ceiling (:func:`vlmbrain.encoding.noise.signed_root`), and the note saying why
+        they are NaN.
+    """
+    rows = []
+    for subject, c in zip(subjects, ceilings, strict=True):
+        signed = signed_root(c["reliability"]).astype(np.float64)
+        reliability = c["reliability"].astype(np.float64)
+        for name, mask in zip(names, masks, strict=True):
+            defined = mask.any() and not c["note"]
+            rows.append(
+                {
+                    "subject": subject,
+                    "network": name,
+                    "n_grayordinates": int(mask.sum()),
+                    "n_repeats": c["n_repeats"],
+                    "n_trs": c["n_trs"],
+                    "mean_reliability": float(np.nanmean(reliability[mask])) if defined else np.nan,
+                    "mean_ceiling": float(np.nanmean(signed[mask])) if defined else np.nan,
+                    "median_ceiling": float(np.nanmedian(signed[mask])) if defined else np.nan,
+                    "note": c["note"],
+                }
+            )
+    return pd.DataFrame(rows, columns=NOISE_CEILING_COLUMNS)
 
 
 def _check_overlap_covers(overlap, index, names):

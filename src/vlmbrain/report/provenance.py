@@ -92,6 +92,16 @@ def write_provenance(path, activation_dirs, config, subjects, runs, ground_truth
         if simulated
         else f"<p><b>Real data</b> ({html.escape(str(data.get('source')))}).</p>"
     )
+    captioning = config.get("captioning") or {}
+    if captioning.get("enabled"):
+        source += (
+            "<p>Captions <b>generated from the frames</b> by "
+            f"<code>{html.escape(str(captioning.get('model')))}</code> (one every "
+            f"{captioning.get('interval')} s, greedy decoding; "
+            "<code>results/stimuli/captions/</code>).</p>"
+        )
+    elif not simulated:
+        source += f"<p>Captions from <code>{html.escape(str(data.get('captions')))}</code>.</p>"
     source += (
         f"<p>Runs: {html.escape(', '.join(map(str, runs)))}; {len(subjects)} subjects: "
         f"{html.escape(', '.join(map(str, subjects)))}.</p>"
@@ -158,18 +168,65 @@ def write_recovery_page(path, recovery, unique=None):
     write_page(path, "Simulation: planted versus found", sections)
 
 
-def write_findings_page(path, tables):
-    """Write a page with the summary tables of the four findings.
+def noise_ceiling_section(prediction, per_subject, note=""):
+    """HTML of the noise ceiling: per network (the group ceiling the prediction table
+    divides by) and per subject, or why there is none.
+
+    Parameters
+    ----------
+    prediction : DataFrame
+        ``prediction.tsv`` (``network``, ``noise_ceiling``, ``ceiling_note``).
+    per_subject : DataFrame
+        ``noise_ceiling.tsv``.
+    note : str
+        Why the group ceiling is NaN, or ``""``.
+    """
+    explain = (
+        "<p class=\"note\">The noise ceiling is the held-out r a perfect model of the "
+        "stimulus-driven signal would reach on one run: the square root of the mean "
+        "correlation between the repeats of the validation clip shown in every run "
+        "(averaged over a network signed, so that grayordinates without a reliable response "
+        "count as about 0). <code>r_fraction</code> in the prediction table is the network's "
+        "mean held-out r divided by its ceiling, where the ceiling is above 0 across "
+        "subjects; above 1, the clip underestimates the runs' reliability.</p>"
+    )
+    per_subject = per_subject.assign(note=per_subject["note"].astype(object).fillna(""))
+    if note:
+        head = (
+            "<p><b>No noise ceiling</b>: " + html.escape(note) + ". The prediction "
+            "table's <code>noise_ceiling</code> and <code>r_fraction</code> are empty; read "
+            "<code>mean_r</code> as raw r.</p>"
+        )
+        return head + explain + html_table(per_subject)
+    groups = prediction.drop_duplicates("network")[["network", "noise_ceiling", "ceiling_note"]]
+    groups = groups.assign(ceiling_note=groups["ceiling_note"].astype(object).fillna(""))
+    return (
+        explain
+        + "<p>Group mean per network:</p>"
+        + html_table(groups)
+        + "<p>Per subject:</p>"
+        + html_table(per_subject)
+    )
+
+
+def write_findings_page(path, tables, ceiling_note=""):
+    """Write a page with the summary tables of the four findings and the noise ceiling.
 
     Parameters
     ----------
     path : str or Path
     tables : mapping
-        ``prediction, polarity_trend, architecture`` DataFrames.
+        ``prediction, polarity_trend, architecture, noise_ceiling`` DataFrames.
+    ceiling_note : str
+        Why there is no noise ceiling, or ``""``.
     """
     pred = tables["prediction"]
     driven = pred[pred["n_driving_atoms"] > 0]
     sections = [
+        (
+            "Noise ceiling (finding 1)",
+            noise_ceiling_section(pred, tables["noise_ceiling"], ceiling_note),
+        ),
         ("Architecture (per model and stream)", html_table(tables["architecture"])),
         ("Polarity trends (per model, stream and network)", html_table(tables["polarity_trend"])),
         (

@@ -83,7 +83,7 @@ def stimulus_tables(*, frames, captions, segments, tables, runs, tr, frames_dir,
 
 
 def captions(*, frames, captions, model, interval, max_new_tokens, batch_size, tr,
-             frames_dir, cache_dir=None, offline=True):
+             frames_dir, device="auto", cache_dir=None, offline=True, threads=1):
     """Rule ``captions``: the captions table of one run from its frames.
 
     Parameters
@@ -91,16 +91,23 @@ def captions(*, frames, captions, model, interval, max_new_tokens, batch_size, t
     frames : str
         The run's video (or frame folder, with ``frames_dir``).
     captions : str
-        Output captions table.
+        Output captions table (``results/stimuli/captions/{run}.tsv``), checked as a
+        user's captions table is.
     model, interval, max_new_tokens, batch_size
         ``captioning.*``.
     tr : float
     frames_dir : bool
-    cache_dir, offline
-        ``extraction.cache_dir``, ``extraction.offline``.
+    device, cache_dir, offline
+        ``extraction.device``, ``extraction.cache_dir``, ``extraction.offline``.
+    threads : int
+        Torch CPU threads.
     """
+    import torch
+
+    from vlmbrain.models.base import pick_device
     from vlmbrain.stimuli.captioning import caption_run
 
+    torch.set_num_threads(max(1, int(threads)))
     caption_run(
         captions,
         model,
@@ -112,4 +119,5 @@ def captions(*, frames, captions, model, interval, max_new_tokens, batch_size, t
         batch_size=batch_size,
         cache_dir=cache_dir,
         offline=offline,
+        device=pick_device(device),
     )

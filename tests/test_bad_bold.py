@@ -147,10 +147,10 @@ def encoded(workspace):
                                    encoding=out, tr=1.0, ridge_alphas=[1.0, 100.0],
                                    mask=[ws["mask"]], nonfinite=mode)
             dirs.append(out)
-            ceiling = root / "encoding" / f"sub-{s}" / "noise_ceiling.npy"
+            ceiling = root / "encoding" / f"sub-{s}" / "noise_ceiling.npz"
             encoding_jobs.noise_ceiling(bold=ws["bold"][s], tables=ws["tables"], ceiling=ceiling,
                                         tr=1.0, mask=[ws["mask"]], nonfinite=mode)
-            ceilings.append(np.load(ceiling))
+            ceilings.append(np.load(ceiling)["ceiling"])
         encoding_jobs.group(encoding=dirs, geometry=ws["bold"][0][0], group=root / "group" / "m",
                             q=0.05, mask=[ws["mask"]])
     finally:
@@ -231,7 +231,7 @@ def test_attribution_leaves_out_targets_and_subjects_without_data():
     unique = rng.standard_normal((5, 8)) * 0.01 + 0.02
     unique[1, 3] = np.nan
     unique[:4, 6] = np.nan  # one subject: untestable
-    res = unique_group_maps(unique, unique, unique, n_flips=64)
+    res = unique_group_maps(unique, unique, unique, n_flips=64, moderated=False)
     assert res["n_subjects"].tolist() == [5, 5, 5, 4, 5, 5, 1, 5]
     assert np.isnan(res["t"][6]) and not res["significant"][6] and np.isnan(res["q"][6])
     t, _ = sign_flip_test(np.sqrt(unique[[0, 2, 3, 4], 3:4]), n_flips=64)

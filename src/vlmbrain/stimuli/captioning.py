@@ -139,7 +139,8 @@ def sample_frames(video=None, frames_dir=None, interval=2.0, tr=1.0):
 
 
 def caption_run(out_path, model, video=None, frames_dir=None, interval=2.0, tr=1.0,
-                max_new_tokens=20, batch_size=8, cache_dir=None, offline=True, device="cpu"):
+                max_new_tokens=20, batch_size=8, cache_dir=None, offline=True, device="cpu",
+                threads=None):
     """Caption one run's frames and write its captions table (the ``captions`` rule).
 
     The table is checked exactly as a user's captions table is
@@ -159,14 +160,22 @@ def caption_run(out_path, model, video=None, frames_dir=None, interval=2.0, tr=1
     cache_dir : str, optional
     offline : bool
     device : str or torch.device
+        ``"auto"`` picks CUDA, then MPS, then the CPU
+        (:func:`vlmbrain.models.base.pick_device`).
+    threads : int, optional
+        Torch CPU threads (the job's threads).
 
     Returns
     -------
     DataFrame
         The table written to ``out_path``.
     """
+    from vlmbrain.models.base import pick_device
     from vlmbrain.stimuli.table import check_captions
 
+    if threads:
+        torch.set_num_threads(max(1, int(threads)))
+    device = pick_device(device)
     source = video or frames_dir
     captioner = Captioner(model, max_new_tokens, cache_dir=cache_dir, offline=offline,
                           device=device)

@@ -102,12 +102,8 @@ def captions(*, frames, captions, model, interval, max_new_tokens, batch_size, t
     threads : int
         Torch CPU threads.
     """
-    import torch
-
-    from vlmbrain.models.base import pick_device
     from vlmbrain.stimuli.captioning import caption_run
 
-    torch.set_num_threads(max(1, int(threads)))
     caption_run(
         captions,
         model,
@@ -119,5 +115,6 @@ def captions(*, frames, captions, model, interval, max_new_tokens, batch_size, t
         batch_size=batch_size,
         cache_dir=cache_dir,
         offline=offline,
-        device=pick_device(device),
+        device=device,
+        threads=threads,
     )

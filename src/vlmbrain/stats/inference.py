@@ -275,13 +275,14 @@ def sign_flip_test(values, n_flips=10000, seed=0, pooled=True, moderated=False,
     ok = np.isfinite(X)
     n = ok.sum(0)  # L x V
     X0 = np.where(ok, X, 0.0)
+    sums, sumsq = X0.sum(0), (X0 * X0).sum(0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        centre = np.where(n > 0, X0.sum(0) / n, 0.0)
+        centre = np.where(n > 0, sums / n, 0.0)
     signs = sign_patterns(X.shape[0], n_flips, seed)
     prior = None
     if moderated:
         with np.errstate(divide="ignore", invalid="ignore"):
-            var_obs = ((X0 * X0).sum(0) - n * centre * centre) / (n - 1)
+            var_obs = (sumsq - n * centre * centre) / (n - 1)
         prior = variance_prior(np.where(n >= 2, var_obs, np.nan), np.maximum(n - 1, 1))
 
     def t_of(sums, sumsq):  # (..., L, V) -> largest t over L, (..., V)
@@ -297,7 +298,7 @@ def sign_flip_test(values, n_flips=10000, seed=0, pooled=True, moderated=False,
         t = np.where((n >= 2) & (var > 1e-12 * sumsq / np.maximum(n, 1)), t, np.nan)
         return np.fmax.reduce(t, axis=-2)
 
-    t_obs = t_of(X0.sum(0), (X0 * X0).sum(0))
+    t_obs = t_of(sums, sumsq)
     valid = np.isfinite(t_obs)
     p = np.full(t_obs.shape, np.nan)
     # pooled: flips of the centred values (the null of every column, effect or not)

@@ -36,6 +36,7 @@ from vlmbrain.neurons.summary import (
     grayordinate_summary,
     parcel_summary,
 )
+from vlmbrain.stats.missing import missing_columns
 
 log = logging.getLogger("vlmbrain")
 
@@ -122,7 +123,7 @@ def neurons_parcel_bold(*, bold, tables, parcel_bold, tr, drop_rest, parcellatio
         )
     series = parcel_series(bold, index, len(names))
     log.info("parcel BOLD: %d TRs x %d parcels", *series.shape)
-    empty = np.isnan(series).any(axis=0)
+    empty = missing_columns(series)
     if empty.any():
         log.warning("%d parcels have no grayordinate with data for this subject: NaN (%s)",
                     int(empty.sum()), ", ".join(np.asarray(names)[empty][:10]))
@@ -203,10 +204,16 @@ def neurons_group(
                 raise ValueError(f"{path}: parcels differ from {parcellation}; rerun it")
     if len(parcel_npzs) != len(subject_npzs):
         raise ValueError(f"{len(subject_npzs)} subject files but {len(parcel_npzs)} parcel files")
-    average = cohort_mean(np.load(path)["series"] for path in parcel_npzs)
-    n_subjects = sum(
-        (~np.isnan(np.load(path)["series"]).any(axis=0)).astype(np.int16) for path in parcel_npzs
-    )
+    with_data = []  # per subject, the parcels with data (read in the same pass as the mean)
+
+    def subjects_series():
+        for path in parcel_npzs:
+            series = np.load(path)["series"]
+            with_data.append(~missing_columns(series))
+            yield series
+
+    average = cohort_mean(subjects_series())
+    n_subjects = np.sum(with_data, axis=0, dtype=np.int16)
     arrays = {"names": names, "networks": np.array(net_names), "n_subjects": n_subjects}
     ans, summary = [], []
     for stream, layer, heads, dim in tqdm(layers_of(manifest_of(activations)), desc="layers"):

@@ -11,6 +11,7 @@ from vlmbrain.stats import (
     enrichment_p,
     fdr_bh,
     fdr_mask,
+    moderate,
     one_sample_t,
     sign_flip_test,
     sign_patterns,
@@ -156,6 +157,51 @@ def test_moderated_sign_flip_is_calibrated_and_finds_more_with_six_subjects(seed
         found[moderated] = sig[:1000].mean()
         assert sig[1000:].sum() <= 0.05 * max(sig.sum(), 1) * 1.3 + 5  # FDR kept
     assert found[True] > 0.3 and found[True] > 5 * found[False]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_moderated_one_sample_t_is_calibrated_per_row_and_finds_more_with_five_subjects(seed):
+    rng = np.random.default_rng(seed)
+    # limma's model: true variances scaled inverse chi-square (s0^2 = 1, d0 = 10), 5 subjects
+    sigma = np.sqrt(10.0 / rng.chisquare(10.0, 20_000))
+    noise = rng.standard_normal((5, 20_000)) * sigma
+    stack = np.stack([noise, 10.0 * noise], axis=1)  # rows (atoms) on different scales
+    _, t, p = one_sample_t_moderated(stack)
+    np.testing.assert_allclose(t[1], t[0], rtol=1e-8)  # one prior per row: scale-free
+    assert stats.kstest(p[0], "uniform").pvalue > 0.01
+    for level in (0.001, 0.01, 0.05):
+        assert (p[0] <= level).mean() <= level * 1.2 + 3 * np.sqrt(level / 20_000)
+    values = noise.copy()
+    values[:, :1000] += 1.5 * sigma[:1000]  # 5% of the columns shifted by 1.5 s.d.
+    found = {}
+    for moderated in (False, True):
+        acc = OneSampleT()
+        for v in values:
+            acc.add(v)
+        _, _, p = acc.result(moderated=moderated)
+        _, sig = fdr_mask(p, 0.05, axis=None)
+        found[moderated] = sig[:1000].mean()
+        assert sig[1000:].sum() <= 0.05 * max(sig.sum(), 1) * 1.3 + 5  # FDR kept
+    assert found[True] > 0.2 and found[False] < 0.02  # the ordinary t (4 dof) finds ~none
+
+
+def one_sample_t_moderated(values):
+    acc = OneSampleT()
+    for v in values:
+        acc.add(v)
+    return acc.result(moderated=True)
+
+
+def test_moderated_one_sample_t_keeps_the_nan_conventions_and_small_rows():
+    rng = np.random.default_rng(5)
+    values = rng.standard_normal((6, 300)) + 0.2
+    values[0, 0] = np.nan  # one subject without data: 5 values, its own dof
+    values[:, 1] = 0.0  # no variance: untested
+    _, t, p = one_sample_t_moderated(values)
+    assert np.isnan(t[1]) and np.isnan(p[1]) and np.isfinite(t[[0, *range(2, 300)]]).all()
+    var, df = moderate(np.array([[1.0, 2.0]]), 5)  # too few to fit a prior: unchanged
+    np.testing.assert_array_equal(var, [[1.0, 2.0]])
+    np.testing.assert_array_equal(df, [[5.0, 5.0]])
 
 
 def test_sign_flip_leaves_out_missing_subjects_and_flags_undefined_columns():

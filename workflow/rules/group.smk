@@ -22,5 +22,6 @@ rule group:
     params:
         q=config["group"]["fdr_q"],
         atom_maps=config["group"]["atom_maps"],
+        moderated=config["group"]["moderated"],
     script:
         "../../scripts/group.py"

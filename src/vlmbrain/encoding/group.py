@@ -13,7 +13,7 @@ from vlmbrain.io import atomic_path, layer_name, save_npz
 from vlmbrain.stats import OneSampleT, fdr_mask
 
 
-def group_maps(betas, q=0.05):
+def group_maps(betas, q=0.05, moderated=True):
     """Group t, q and activated/deactivated masks of one layer.
 
     Parameters
@@ -23,6 +23,9 @@ def group_maps(betas, q=0.05):
         excluded for it), which leaves that subject out of the grayordinate's test.
     q : float
         BH-FDR level over grayordinates, per atom.
+    moderated : bool
+        The moderated t (a variance prior per atom, fitted over grayordinates;
+        :meth:`vlmbrain.stats.OneSampleT.result`) instead of the ordinary one.
 
     Returns
     -------
@@ -35,7 +38,7 @@ def group_maps(betas, q=0.05):
     acc = OneSampleT()
     for beta in betas:
         acc.add(beta)
-    _, t, p = acc.result()
+    _, t, p = acc.result(moderated=moderated)
     qv, sig = fdr_mask(p, q, axis=-1)
     return {
         "t": t.astype(np.float32),
@@ -46,7 +49,7 @@ def group_maps(betas, q=0.05):
     }
 
 
-def group_model(encoding_dirs, out_dir, q=0.05, atom_maps=False, bm_axis=None):
+def group_model(encoding_dirs, out_dir, q=0.05, atom_maps=False, bm_axis=None, moderated=True):
     """Group statistics of every stream and layer of one model.
 
     Parameters
@@ -62,6 +65,8 @@ def group_model(encoding_dirs, out_dir, q=0.05, atom_maps=False, bm_axis=None):
         ``{stream}_layer-LL.dscalar.nii`` (per atom: t where q < q, else 0).
     q : float
         ``group.fdr_q``.
+    moderated : bool
+        ``group.moderated`` (:func:`group_maps`).
     bm_axis : BrainModelAxis, optional
         Geometry of the maps (default: the 91,282 template).
     """
@@ -88,7 +93,7 @@ def group_model(encoding_dirs, out_dir, q=0.05, atom_maps=False, bm_axis=None):
                         n_r = n_r + ~np.isnan(r)
                         yield data["beta"]
 
-            res = group_maps(betas(), q=q)
+            res = group_maps(betas(), q=q, moderated=moderated)
             with np.errstate(divide="ignore", invalid="ignore"):
                 res["mean_r"] = np.where(n_r > 0, sum_r / n_r, np.nan).astype(np.float32)
             save_npz(tmp / stream / f"{layer_name(layer)}.npz", **res)

@@ -200,7 +200,7 @@ def noise_ceiling(*, bold, tables, ceiling, tr, drop_rest=True, mask=(), nonfini
     save_npz(ceiling, **{k: np.asarray(v) for k, v in values.items()})
 
 
-def group(*, encoding, geometry, group, q=0.05, atom_maps=False, mask=()):
+def group(*, encoding, geometry, group, q=0.05, atom_maps=False, moderated=True, mask=()):
     """Rule ``group``: group t maps, FDR and activated/deactivated masks of one model.
 
     Parameters
@@ -215,6 +215,8 @@ def group(*, encoding, geometry, group, q=0.05, atom_maps=False, mask=()):
         ``group.fdr_q``.
     atom_maps : bool
         ``group.atom_maps``.
+    moderated : bool
+        ``group.moderated``.
     mask : list of str
         ``[data.mask]`` or empty.
     """
@@ -224,4 +226,5 @@ def group(*, encoding, geometry, group, q=0.05, atom_maps=False, mask=()):
         q=q,
         atom_maps=atom_maps,
         bm_axis=brain_models_of(geometry, single(mask)),
+        moderated=moderated,
     )

@@ -2,7 +2,8 @@
 
 - :mod:`vlmbrain.stats.glm`: :func:`ar1_glm` ``(Y, X, bins)`` (full design or, with
   ``pairwise=True``, every regressor alone), Pearson r and Fisher z.
-- :mod:`vlmbrain.stats.inference`: :class:`OneSampleT` (streamed over subjects),
+- :mod:`vlmbrain.stats.inference`: :class:`OneSampleT` (streamed over subjects; ordinary or
+  moderated t, :func:`moderate`),
   :func:`sign_flip_test`, :func:`enrichment_p` (hypergeometric), :func:`fdr_bh`, :func:`significant`, :func:`bh_threshold`.
 - :mod:`vlmbrain.stats.missing`: targets without data (all-NaN columns) and
   :func:`fill_missing`, the chunk an estimator computes on before blanking them.
@@ -18,6 +19,7 @@ from vlmbrain.stats.inference import (
     enrichment_p,
     fdr_bh,
     fdr_mask,
+    moderate,
     one_sample_t,
     sign_flip_test,
     sign_patterns,
@@ -38,6 +40,7 @@ __all__ = [
     "fill_missing",
     "fisher_z",
     "missing_columns",
+    "moderate",
     "one_sample_t",
     "pearson",
     "sign_flip_test",

@@ -125,19 +125,33 @@ class OneSampleT:
         self._m2 += np.where(ok, delta * (values - self._mean), 0.0)
         return self
 
-    def result(self):
+    def result(self, moderated=False):
         """Return ``(mean, t, p)``: two-sided p, ``count - 1`` dof per element.
 
         ``mean`` is NaN where no subject has data; ``t`` and ``p`` are NaN where fewer
         than two subjects have data or their values do not vary.
+
+        Parameters
+        ----------
+        moderated : bool
+            The moderated t (Smyth 2004, limma's ``eBayes``): each element's variance
+            across subjects is shrunk towards a prior fitted to the variances of all
+            elements along the last axis (one prior per row: per atom of a map stack,
+            say; :func:`moderate`), and ``p`` has the prior's degrees of freedom added.
+            With few subjects the ordinary t is large wherever a variance is small by
+            chance; with many the two agree.
         """
         if self.n < 2:
             raise ValueError(f"a one-sample t-test needs at least 2 subjects, got {self.n}")
         n = self.count
         with np.errstate(divide="ignore", invalid="ignore"):
-            sd = np.sqrt(self._m2 / (n - 1))
-            t = np.where((n >= 2) & (sd > 0), self._mean / (sd / np.sqrt(n)), np.nan)
-            p = 2.0 * stats.t.sf(np.abs(t), np.maximum(n - 1, 1))
+            var = np.where(n >= 2, self._m2 / np.maximum(n - 1, 1), np.nan)
+            df = np.maximum(n - 1, 1).astype(np.float64)
+            used = var
+            if moderated:
+                used, df = moderate(var, df)
+            t = np.where((n >= 2) & (var > 0), self._mean / np.sqrt(used / n), np.nan)
+            p = 2.0 * stats.t.sf(np.abs(t), df)
         return np.where(n > 0, self._mean, np.nan), t, np.where(np.isnan(t), np.nan, p)
 
 
@@ -220,6 +234,43 @@ def variance_prior(var, df):
     return float(np.exp(e_mean + digamma(d0 / 2) - np.log(d0 / 2))), d0
 
 
+def shrink_variance(var, df, prior):
+    """Posterior variances ``(d0 s0^2 + df var) / (d0 + df)`` under ``prior = (s0^2, d0)``."""
+    s0_sq, d0 = prior
+    if np.isinf(d0):
+        return np.full_like(np.asarray(var, np.float64), s0_sq)
+    return (d0 * s0_sq + df * np.maximum(var, 0.0)) / (d0 + df)
+
+
+def moderate(var, df):
+    """Moderated variances and degrees of freedom, one prior per row (last axis).
+
+    Parameters
+    ----------
+    var : ndarray (..., V)
+        Sample variances (NaN where undefined).
+    df : ndarray (..., V)
+        Their degrees of freedom.
+
+    Returns
+    -------
+    var_post, df_post : ndarray (..., V)
+        :func:`shrink_variance` of each row under :func:`variance_prior` of that row, and
+        ``df + d0``. A row with fewer than 3 positive variances keeps its own (no prior).
+    """
+    var = np.asarray(var, np.float64)
+    df = np.broadcast_to(np.asarray(df, np.float64), var.shape)
+    flat_v, flat_d = var.reshape(-1, var.shape[-1]), df.reshape(-1, var.shape[-1])
+    post_v, post_d = flat_v.copy(), flat_d.copy()
+    for i, (v, d) in enumerate(zip(flat_v, flat_d, strict=True)):
+        if (np.isfinite(v) & (v > 0)).sum() < 3:
+            continue
+        prior = variance_prior(v, d)
+        post_v[i] = shrink_variance(v, d, prior)
+        post_d[i] = d + prior[1]
+    return post_v.reshape(var.shape), post_d.reshape(var.shape)
+
+
 def sign_flip_test(values, n_flips=10000, seed=0, pooled=True, moderated=False,
                    max_null=2_000_000, max_cells=20_000_000):
     """One-sided sign-flip permutation test of ``mean > 0`` per column, on the t statistic.
@@ -289,11 +340,7 @@ def sign_flip_test(values, n_flips=10000, seed=0, pooled=True, moderated=False,
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = sums / n
             var = (sumsq - n * mean * mean) / (n - 1)
-            shrunk = var
-            if prior is not None:
-                s0_sq, d0 = prior
-                shrunk = (np.full_like(var, s0_sq) if np.isinf(d0) else
-                          (d0 * s0_sq + (n - 1) * np.maximum(var, 0.0)) / (d0 + n - 1))
+            shrunk = var if prior is None else shrink_variance(var, n - 1, prior)
             t = mean / np.sqrt(np.maximum(shrunk, 0.0) / n)
         t = np.where((n >= 2) & (var > 1e-12 * sumsq / np.maximum(n, 1)), t, np.nan)
         return np.fmax.reduce(t, axis=-2)

@@ -5,7 +5,7 @@ alpha among the same candidates by an inner leave-one-run-out, and score the hel
 by Pearson r; the r of the two agree (``max_abs_r_difference``), so the times compare like
 for like. himalaya runs on ``himalaya_targets`` grayordinates and is extrapolated linearly.
 
-    .venv/bin/python bench/encoding/ridge_bench.py [--fast]
+    .venv/bin/python -m bench.encoding.ridge_bench [--fast]
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ the frame times, amplitudes the AN values, durations one TR) and calls
 ``nilearn_columns`` ANs and extrapolated linearly. ``min_r`` is the smallest correlation
 between the two routes' regressors of the same AN.
 
-    .venv/bin/python bench/encoding/hrf_bench.py [--fast]
+    .venv/bin/python -m bench.encoding.hrf_bench [--fast]
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ same scikit-learn fit and transform alone, so the ratio is the wrapper's own cos
 issue sets no target for this step; the line gives its time per layer (times the number of
 stream-layers, about 80, per model run).
 
-    .venv/bin/python bench/encoding/sdl_bench.py [--fast]
+    .venv/bin/python -m bench.encoding.sdl_bench [--fast]
 """
 
 from __future__ import annotations

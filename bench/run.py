@@ -30,7 +30,7 @@ MODULES = [
     ("bench.encoding.sdl_bench", ()),
     ("bench.extraction.bench_extraction", ()),
     ("bench.neurons.encode_layer", ()),
-    ("bench.workflow.dag", ("run_dir",)),
+    ("bench.workflow.dag", ("run_dir", "run_config")),
     ("bench.workflow.end_to_end", ("benchmarks", "cores")),
 ]
 
@@ -60,12 +60,14 @@ def main(argv=None):
     ap.add_argument("--out", type=Path, default=Path("results/bench"), help="folder for bench.json, bench.csv")
     ap.add_argument("--benchmarks", type=Path, help="a finished run's results/benchmarks folder")
     ap.add_argument("--run-dir", type=Path, help="a finished run's folder, for the no-op rerun")
+    ap.add_argument("--run-config", type=Path, nargs="*", default=(), help="the config files that run was given")
     ap.add_argument("--cores", type=int, default=2, help="cores the finished run had")
     args = ap.parse_args(argv)
     mode = "fast" if args.fast else "full"
     info = machine()
     print(f"bench ({mode}) on {info['host']}: {info['cpu_count']} CPUs, {info['device']}, load {info['load_average']}")
-    rows = run(args.fast, args.only, run_dir=args.run_dir, benchmarks=args.benchmarks, cores=args.cores)
+    rows = run(args.fast, args.only, run_dir=args.run_dir, run_config=args.run_config,
+               benchmarks=args.benchmarks, cores=args.cores)
     print()
     if args.fast:
         print("--fast: small sizes and tiny models; the targets are for the full sizes, so met / missed "

@@ -1,7 +1,7 @@
 """The rows of the benchmark table, the machine they ran on, and the JSON / CSV they go to.
 
 A row is one comparison: this workflow's time beside its reference's, measured in the same
-process, their ratio, and the issue's target for it (met, missed, or not evaluated).
+process, their ratio, and its target (met, missed, or not evaluated).
 """
 
 from __future__ import annotations

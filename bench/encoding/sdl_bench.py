@@ -2,8 +2,8 @@
 
 The workflow's :class:`AtomLearner` fits scikit-learn's ``MiniBatchDictionaryLearning`` on
 the layer's AN series, codes them with lasso and orients the atoms; the reference is the
-same scikit-learn fit and transform alone, so the ratio is the wrapper's own cost. The
-issue sets no target for this step; the line gives its time per layer (times the number of
+same scikit-learn fit and transform alone, so the ratio is the wrapper's own cost. No
+target is set for this step; the line gives its time per layer (times the number of
 stream-layers, about 80, per model run).
 
     .venv/bin/python -m bench.encoding.sdl_bench [--fast]
@@ -60,7 +60,7 @@ def rows(fast):
     m = measure(**size)
     return [Row(
         "sdl_per_layer", "sparse dictionary learning of a layer", m["ours_s"],
-        "scikit-learn MiniBatchDictionaryLearning fit + transform", m["sklearn_s"], "none in the issue", None,
+        "scikit-learn MiniBatchDictionaryLearning fit + transform", m["sklearn_s"], "none set", None,
         f"{size['trs']:,} TRs x {size['n_ans']} ANs -> {size['n_atoms']} atoms",
         f"reconstruction R2 {m['r2']:.2f}", m,
     )]

@@ -17,7 +17,7 @@ Core-hours are CPU hours (a 2-thread job's CPU time counts both threads); the wa
 shorter than the critical path (the longest extraction, its atoms, one subject's longest
 job, a group step, its maps and tables, each at its rule's threads).
 
-    .venv/bin/python -m bench.workflow.cohort_cost /work/main/results/benchmarks
+    .venv/bin/python -m bench.workflow.cohort_cost results/benchmarks [--nodes 4 16]
 """
 
 from __future__ import annotations

@@ -119,7 +119,7 @@ def noop_rerun(run_dir, configfiles=()):
         return dry_run(copy, configfiles, ["--rerun-triggers", "mtime"])
 
 
-def rows(fast, run_dir=None):
+def rows(fast, run_dir=None, run_config=()):
     """The table's DAG lines: the cohort's DAG, and a no-op rerun (skipped without a run)."""
     from bench.table import Row, skipped
 
@@ -132,7 +132,7 @@ def rows(fast, run_dir=None):
         out.append(skipped("noop_rerun", "snakemake -n on a finished run", "no finished run given (--run-dir)",
                            "<= 10 s"))
     else:
-        seconds, jobs = noop_rerun(run_dir)
+        seconds, jobs = noop_rerun(run_dir, run_config)
         out.append(Row("noop_rerun", "snakemake -n on a finished run", seconds, target="<= 10 s, 0 jobs",
                        met=seconds <= 10 and jobs["total"] == 0, size=str(run_dir),
                        note=f"{jobs['total']} jobs planned (hard-linked copy, --rerun-triggers mtime)",
@@ -144,13 +144,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--subjects", type=int, default=184)
     ap.add_argument("--run-dir", type=Path)
+    ap.add_argument("--run-config", type=Path, nargs="*", default=())
     args = ap.parse_args()
     seconds, jobs = cohort_dag(args.subjects)
     print(f"DAG of {args.subjects} subjects: {seconds:.1f} s, {jobs['total']} jobs")
     for rule, count in sorted(jobs.items()):
         print(f"  {rule:24s} {count}")
     if args.run_dir:
-        seconds, jobs = noop_rerun(args.run_dir)
+        seconds, jobs = noop_rerun(args.run_dir, args.run_config)
         print(f"no-op rerun of {args.run_dir}: {seconds:.1f} s, {jobs['total']} jobs planned")
 
 

@@ -94,8 +94,10 @@ def rows(fast):
             f"{N} ANs x {P} parcels x {T:,} TRs, float64", f"{m['parcel_gflops']:.1f} GFLOP/s in the GEMMs", m),
         Row("neurons_grayordinate_vs_gemm", "per-AN r + circular-shift null, grayordinate level",
             m["grayordinate_s"], "its 2 GEMMs alone", m["grayordinate_gemm_s"], target,
-            m["grayordinate_s"] <= 2.5 * m["grayordinate_gemm_s"], f"{N} ANs x {V:,} grayordinates x {T:,} TRs, float32",
-            f"{m['grayordinate_gflops']:.1f} GFLOP/s in the GEMMs; target preparation {m['setup_s']:.2f} s once per model"),
+            m["grayordinate_s"] <= 2.5 * m["grayordinate_gemm_s"],
+            f"{N} ANs x {V:,} grayordinates x {T:,} TRs, float32",
+            f"{m['grayordinate_gflops']:.1f} GFLOP/s in the GEMMs; "
+            f"target preparation {m['setup_s']:.2f} s once per model"),
     ]
 
 

@@ -84,8 +84,8 @@ def rows(fast, benchmarks=None, cores=2):
     out = [Row("end_to_end", f"job time / {cores} cores (wall lower bound)", s["wall_lower_bound_s"],
                target=f"<= 600 s on {cores} cores", met=s["wall_lower_bound_s"] <= 600,
                size=f"{s['jobs']} jobs in {benchmarks}",
-               note=f"{s['job_seconds'] / 60:.0f} job-minutes, {s['cpu_seconds'] / 60:.0f} CPU-minutes; files span {s['mtime_span_s'] / 60:.0f} min "
-                    "(the wall time if run in one go)", extra=s)]
+               note=f"{s['job_seconds'] / 60:.0f} job-minutes, {s['cpu_seconds'] / 60:.0f} CPU-minutes; "
+                    f"files span {s['mtime_span_s'] / 60:.0f} min (the wall time if run in one go)", extra=s)]
     for rule, r in per_rule(jobs).iterrows():
         out.append(Row(f"rule:{rule}", f"{int(r.jobs)} jobs, total", float(r.total_s),
                        target="peak <= 2x largest input array", size=f"median {r.median_s:.1f} s, max {r.max_s:.1f} s",

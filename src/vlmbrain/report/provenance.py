@@ -19,8 +19,9 @@ def weights_description(manifest):
     Returns
     -------
     str
-        ``"random weights (seed N)"``, ``"pretrained tag X"``, ``"hub id X"`` or
-        ``"checkpoint PATH (sha256 ...)"``.
+        ``"random weights (seed N)"``, or where the weights came from (``"pretrained tag
+        X"``, ``"hub id X, revision R"``, ``"local PATH"``) followed by every weight file
+        read and its full sha256.
     """
     weights = manifest.get("weights") or {}
     kind = weights.get("kind")
@@ -28,13 +29,21 @@ def weights_description(manifest):
         seed = weights.get("seed")
         return "random weights" + (f" (seed {seed})" if seed is not None else "")
     if kind == "pretrained":
-        return f"pretrained tag {weights.get('tag')}"
-    if kind == "hub":
-        return f"hub id {weights.get('tag') or weights.get('path')}"
-    if kind == "path":
-        sha = weights.get("sha256")
-        return f"checkpoint {weights.get('path')}" + (f" (sha256 {sha[:12]}...)" if sha else "")
-    return f"unrecorded ({weights})"
+        head = f"pretrained tag {weights.get('tag')}"
+    elif kind == "hub":
+        head = f"hub id {weights.get('tag') or weights.get('path')}"
+        if weights.get("revision"):
+            head += f", revision {weights['revision']}"
+    elif kind == "path":
+        head = f"local {weights.get('path')}"
+    else:
+        return f"unrecorded ({weights})"
+    files = weights.get("files") or (
+        [{"file": weights.get("path"), "sha256": weights["sha256"]}] if weights.get("sha256") else []
+    )
+    if not files:
+        return head + " (no weight file found)"
+    return head + ": " + "; ".join(f"{f['file']} (sha256 {f['sha256']})" for f in files)
 
 
 def models_table(manifests):

@@ -3,6 +3,10 @@
 
 rule networks:
     """Masks of the mapped networks (npz) and a CIFTI dlabel of them for the report."""
+    input:
+        mask=bold_mask(),
+        atlas=network_atlas_inputs("template"),
+        label_table=network_atlas_inputs("labels"),
     output:
         npz=path("networks_npz"),
         dlabel=path("networks_dlabel"),
@@ -18,6 +22,7 @@ rule networks:
         runtime=5,
     params:
         template=config["networks"]["template"],
+        labels=config["networks"]["labels"],
         mapping=config["networks"]["mapping"],
     script:
         "../../scripts/networks.py"

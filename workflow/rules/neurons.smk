@@ -71,6 +71,7 @@ if NEURONS:
             regressors=path("regressors"),
             networks=path("networks_npz"),
             parcellation_file=NEURONS_PARCELLATION_INPUT,
+            mask=bold_mask(),
         output:
             parcels=path("neurons_parcels"),
             ans=path("neurons_ans"),

@@ -57,14 +57,17 @@ def path_weights(path, kind="path", tag=None, revision=None):
     Returns
     -------
     dict
-        ``kind``, ``path``, ``files`` (every weight file with its ``sha256``; symbolic
-        links, as in a hub cache, are followed) and ``sha256`` (of the file, or of all
+        ``kind``, ``path``, ``files`` (every weight file with its ``sha256``: of a folder,
+        its safetensors files if it has any, else its other weight files; symbolic links,
+        as in a hub cache, are followed) and ``sha256`` (of the file, or of all
         files in order, name and content), with ``tag`` and ``revision`` when given.
     """
     path = Path(path)
     files = [path] if path.is_file() else sorted(
         p for p in path.rglob("*") if p.suffix in WEIGHT_SUFFIXES and p.is_file()
     )
+    if any(f.suffix == ".safetensors" for f in files):  # what transformers reads when both are there
+        files = [f for f in files if f.suffix == ".safetensors"]
     entry = {"kind": kind, "path": str(path)}
     if tag is not None:
         entry["tag"] = tag

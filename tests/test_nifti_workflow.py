@@ -14,7 +14,7 @@ import yaml
 from vlmbrain.config import ConfigError, check_config
 from vlmbrain.fmri.bold import labels_on_mask, mask_brain_models
 from vlmbrain.io import read_tsv
-from vlmbrain.networks.templates import load_networks
+from vlmbrain.networks.templates import load_networks, network_masks, write_networks
 
 from conftest import snakemake
 from nifti_data import GRID, NETWORKS, SUBJECTS, write_nifti_dataset
@@ -79,6 +79,27 @@ def test_atlas_on_another_grid_is_refused(dataset, tmp_path):
         nib.save(img, tmp_path / f"{name}.nii.gz")
         with pytest.raises(ValueError, match=rf"networks\.template: .*{name}\.nii\.gz .*resample_to_img"):
             labels_on_mask(tmp_path / f"{name}.nii.gz", root / "mask.nii.gz", "networks.template")
+
+
+def test_networks_from_a_nifti_atlas(dataset, tmp_path):
+    root = dataset[0]
+    mask, atlas, table = root / "mask.nii.gz", root / "networks.nii.gz", root / "networks.tsv"
+    mapping = {"vision": ["Visual"], "rest": ["Language", "Default"]}
+    names, masks = write_networks(tmp_path / "n.npz", tmp_path / "n.dlabel.nii", str(atlas), mapping,
+                                  labels=str(table), mask=str(mask))
+    values = labels_on_mask(atlas, mask, "networks.template")
+    assert names == ["vision", "rest"]
+    np.testing.assert_array_equal(masks[0], values == 1)
+    np.testing.assert_array_equal(masks[1], np.isin(values, [2, 4]))
+    dlabel = nib.load(tmp_path / "n.dlabel.nii")
+    np.testing.assert_array_equal(dlabel.header.get_axis(1).voxel, mask_brain_models(mask).voxel)
+    np.testing.assert_array_equal(np.asarray(dlabel.dataobj)[0], np.where(masks[0], 1, np.where(masks[1], 2, 0)))
+    with pytest.raises(ValueError, match=r"networks\.mapping\.vision: \['Visual1'\] not in"):
+        network_masks(str(atlas), {"vision": ["Visual1"]}, labels=str(table), mask=str(mask))
+    short = tmp_path / "short.tsv"
+    short.write_text("index\tname\n1\tVisual\n2\tLanguage\n")
+    with pytest.raises(ValueError, match=r"networks\.labels: .*short\.tsv does not name the labels \[3, 4, 5\]"):
+        network_masks(str(atlas), mapping, labels=str(short), mask=str(mask))
 
 
 @pytest.mark.slow

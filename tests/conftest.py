@@ -13,14 +13,15 @@ from tiny import TINY
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def snakemake(workdir, *args, check=True, configfiles=(), snakefile=ROOT / "Snakefile"):
-    """Run this checkout's Snakefile (or ``snakefile``) in ``workdir`` on the tiny config,
-    with ``configfiles`` merged over it."""
+def snakemake(workdir, *args, check=True, configfiles=(), snakefile=ROOT / "Snakefile", base=TINY):
+    """Run this checkout's Snakefile (or ``snakefile``) in ``workdir`` on the tiny config
+    (or on ``base``; None: on ``configfiles`` alone), with ``configfiles`` merged over it."""
+    files = ([base] if base is not None else []) + list(configfiles)
     cmd = [
         sys.executable, "-m", "snakemake",
         "--snakefile", str(snakefile),
         "--directory", str(workdir),
-        "--configfile", str(TINY), *map(str, configfiles),
+        "--configfile", *map(str, files),
         *args,
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

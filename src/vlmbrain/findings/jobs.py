@@ -314,7 +314,7 @@ def network_map(*, npz, dlabel, figure):
 
 
 
-def depth(*, encoding, networks, dlabel, preferred, figure, table, model, q=0.05,
+def depth(*, encoding, networks, dlabel, preferred, table, model, figure=None, q=0.05,
           n_flips=10000, seed=0):
     """Rule ``depth``: each grayordinate's preferred layer per stream of one model.
 
@@ -324,9 +324,10 @@ def depth(*, encoding, networks, dlabel, preferred, figure, table, model, q=0.05
         ``encoding/sub-{subject}/{model}`` of every subject.
     networks, dlabel : str
         The network template (``networks.npz`` and its dlabel, the outputs' geometry).
-    preferred, figure, table : str
-        Outputs: the dlabel (one map per stream), the surface figure and the per-network
-        distribution of preferred layers (:func:`vlmbrain.findings.depth.depth_maps`).
+    preferred, table, figure : str
+        Outputs: the dlabel (one map per stream), the per-network distribution of
+        preferred layers and the surface figure (None with NIfTI data: skipped, logged;
+        :func:`vlmbrain.findings.depth.depth_maps`).
     model : str
     q, n_flips, seed
         See :func:`vlmbrain.findings.depth.preferred_layer`.

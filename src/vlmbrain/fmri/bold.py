@@ -50,6 +50,50 @@ def mask_brain_models(mask_path):
     return cifti2_axes.BrainModelAxis.from_mask(data, affine=mask.affine, name="other")
 
 
+def labels_on_mask(path, mask_path, key):
+    """The integer labels of a NIfTI label image at the voxels of a NIfTI mask, in the
+    order of the mask's brain-model axis (that of every output of NIfTI data).
+
+    Parameters
+    ----------
+    path : str or Path
+        A 3D label image (an atlas or a parcellation) in the mask's space.
+    mask_path : str or Path
+        ``data.mask``.
+    key : str
+        The config key that names ``path`` (in the errors).
+
+    Returns
+    -------
+    ndarray of int, shape (V,)
+        0 where a voxel of the mask is unlabelled.
+
+    Raises
+    ------
+    ValueError
+        When the image is not 3D, not on the mask's grid (shape and affine) or has labels
+        that are not whole numbers, naming both files and how to fix it.
+    """
+    img = nib.load(path)
+    bm = mask_brain_models(mask_path)
+    shape = img.shape[:3] if img.ndim == 4 and img.shape[3] == 1 else img.shape
+    if len(shape) != 3:
+        raise ValueError(f"{key}: {path} must be a 3D label image, got shape {img.shape}")
+    if tuple(shape) != tuple(bm.volume_shape) or not np.allclose(img.affine, bm.affine, atol=1e-3):
+        raise ValueError(
+            f"{key}: {path} (grid {tuple(shape)}) is not in the space of the mask {mask_path} "
+            f"(grid {tuple(bm.volume_shape)}, or another affine); resample it to the mask with "
+            "nearest-neighbour interpolation, e.g. nilearn.image.resample_to_img(atlas, mask, "
+            "interpolation='nearest')."
+        )
+    data = np.asarray(img.dataobj).reshape(shape)
+    ijk = bm.voxel
+    values = data[ijk[:, 0], ijk[:, 1], ijk[:, 2]]
+    if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
+        raise ValueError(f"{key}: {path} has values that are not whole numbers; a label image is expected")
+    return values.astype(int)
+
+
 def read_bold(path, mask=None, nonfinite="error"):
     """Read one run of BOLD data and refuse non-finite values.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import pickle
 from pathlib import Path
 
 import torch
@@ -16,7 +17,6 @@ from vlmbrain.models.weights import (
     path_weights,
     random_weights,
     seeded,
-    sha256_file,
 )
 
 log = logging.getLogger("vlmbrain")
@@ -33,7 +33,8 @@ def build_open_clip(key, cfg, seed=0, cache_dir=None, offline=True):
         ``architecture`` (open_clip name, e.g. ``ViT-B-16``), ``pretrained`` (tag such as
         ``openai``, a local checkpoint path, or null for seeded random weights),
         ``overrides`` (merged into the architecture's ``vision_cfg``/``text_cfg``/
-        ``embed_dim``; random weights only).
+        ``embed_dim``; with random weights, or with a local checkpoint of that
+        architecture; not with a tag, whose architecture is fixed).
     seed : int
         Seed of the random initialisation.
     cache_dir : str, optional
@@ -52,8 +53,12 @@ def build_open_clip(key, cfg, seed=0, cache_dir=None, offline=True):
             f"models.{key}.architecture: unknown open_clip architecture {arch!r}; "
             f"see open_clip.list_models()."
         )
-    if overrides and pretrained:
-        raise ValueError(f"models.{key}: overrides apply to random weights only (pretrained is set).")
+    local = bool(pretrained) and Path(pretrained).is_file()
+    if overrides and pretrained and not local:
+        raise ValueError(
+            f"models.{key}: overrides apply to random weights or a local checkpoint file, not "
+            f"to the pretrained tag {pretrained!r}."
+        )
     kwargs = {}
     for name, value in overrides.items():
         if isinstance(value, dict) and isinstance(model_cfg.get(name), dict):
@@ -64,7 +69,10 @@ def build_open_clip(key, cfg, seed=0, cache_dir=None, offline=True):
             kwargs[name] = value
     model_cfg = {**model_cfg, **kwargs}
     seeded(seed)
-    if pretrained:
+    if local:
+        model = _create_from_file(key, arch, pretrained, kwargs)
+        weights = path_weights(pretrained)
+    elif pretrained:
         model, weights = _load_pretrained(key, arch, pretrained, cache_dir, offline)
     else:
         model = open_clip.create_model(arch, pretrained=None, **kwargs)
@@ -111,12 +119,34 @@ def build_open_clip(key, cfg, seed=0, cache_dir=None, offline=True):
     )
 
 
+def _create_from_file(key, arch, path, kwargs=None):
+    """open_clip ``arch`` (with ``kwargs`` overriding its config) loaded from a checkpoint
+    file strictly (open_clip's ``load_checkpoint``: every key, nothing more, torch.load
+    with weights_only=True); a mismatch names the file and every key."""
+    import open_clip
+
+    try:
+        return open_clip.create_model(arch, pretrained=str(path), **(kwargs or {}))
+    except RuntimeError as err:
+        if "Error(s) in loading state_dict" not in str(err):
+            raise
+        raise ValueError(
+            f"models.{key}.pretrained: the checkpoint {path} does not fit open_clip {arch} "
+            f"(with models.{key}.overrides, if any: give the architecture the file was "
+            f"trained with): {err}"
+        ) from err
+    except pickle.UnpicklingError as err:
+        raise ValueError(
+            f"models.{key}.pretrained: {path} holds pickled Python objects besides tensors and "
+            "is not read (torch.load with weights_only=True). Save its state_dict alone: "
+            "torch.save(torch.load(path, weights_only=False)['state_dict'], new_path), from a "
+            "source you trust."
+        ) from err
+
+
 def _load_pretrained(key, arch, pretrained, cache_dir, offline):
     import open_clip
 
-    if Path(pretrained).exists():
-        model = open_clip.create_model(arch, pretrained=str(pretrained))
-        return model, path_weights(pretrained)
     cfg = open_clip.get_pretrained_cfg(arch, pretrained)
     if not cfg:
         tags = open_clip.list_pretrained_tags_by_model(arch)
@@ -138,8 +168,8 @@ def _load_pretrained(key, arch, pretrained, cache_dir, offline):
         ) from err
     if not path:
         raise not_found(key, f"open_clip weights {arch}/{pretrained}", str(cfg), "")
-    model = open_clip.create_model(arch, pretrained=str(path))
-    return model, {"kind": "pretrained", "tag": pretrained, "path": str(path), "sha256": sha256_file(path)}
+    model = _create_from_file(key, arch, path)
+    return model, path_weights(path, kind="pretrained", tag=pretrained)
 
 
 def _cached_or_download(cfg, cache_dir, offline):

@@ -8,9 +8,15 @@ from pathlib import Path
 from vlmbrain.models.attention import hf_site
 from vlmbrain.models.base import IMAGE, TEXT, ANModel, StreamInfo, set_tokens
 from vlmbrain.models.tokenizers import text_tokenizer
-from vlmbrain.models.weights import not_found, path_weights, random_weights, seeded
+from vlmbrain.models.weights import checked_keys, not_found, path_weights, random_weights, seeded
 
 log = logging.getLogger("vlmbrain")
+
+# Heads of published checkpoints that the encoders leave out (``add_pooling_layer=False``;
+# RoBERTa's and BERT's pre-training heads, a classifier): their keys are logged and
+# recorded in the manifest, never loaded. Any other key the checkpoint lacks or adds stops
+# the build.
+UNUSED_HEADS = ("pooler.", "lm_head.", "cls.", "classifier.")
 
 # Architecture of the named checkpoints, used when their config is not available offline
 # and the weights are random (transformers' own config classes, these values).
@@ -66,10 +72,19 @@ def _build(kind, key, cfg, seed, cache_dir, offline):
     config, source = _config(kind, key, name, pretrained, cfg.get("overrides"), cache_dir, offline)
     seeded(seed)
     if pretrained:
-        model = classes[kind].from_pretrained(
-            name, cache_dir=cache_dir, local_files_only=offline, add_pooling_layer=False
+        model, info = classes[kind].from_pretrained(
+            name, cache_dir=cache_dir, local_files_only=offline, add_pooling_layer=False,
+            output_loading_info=True,
         )
         weights = _hub_weights(name, cache_dir)
+        ignored = checked_keys(
+            key, weights["path"], info["missing_keys"], info["unexpected_keys"],
+            [m[0] if isinstance(m, tuple) else m for m in info["mismatched_keys"]],
+            ignorable=UNUSED_HEADS,
+        )
+        for k in ignored:
+            log.info("%s: checkpoint key not used (head outside the encoder): %s", key, k)
+        weights["ignored_keys"] = ignored
     else:
         model = classes[kind](config, add_pooling_layer=False)
         weights = random_weights(seed)
@@ -93,12 +108,14 @@ def _arch_fields(config):
 
 
 def _hub_weights(name, cache_dir):
+    """Manifest entry of the weights of ``name``: a local folder, or the hub cache's snapshot
+    of a hub id (its folder, revision, and every weight file with its sha256)."""
     if Path(name).exists():
         return path_weights(name)
     from transformers.utils import cached_file
 
     folder = Path(cached_file(name, "config.json", cache_dir=cache_dir, local_files_only=True)).parent
-    return path_weights(folder, kind="hub", tag=name)
+    return path_weights(folder, kind="hub", tag=name, revision=folder.name)
 
 
 def _layers(model):

@@ -420,9 +420,13 @@ def load_meter_checkpoint(model, path):
     """
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        log.warning("%s holds pickled objects besides tensors; loading it in full", path)
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except pickle.UnpicklingError as err:
+        raise ValueError(
+            f"{path}: holds pickled Python objects besides tensors and is not read (torch.load "
+            "with weights_only=True). Save its state_dict alone: torch.save({'state_dict': "
+            "torch.load(path, weights_only=False)['state_dict']}, new_path), from a source you "
+            "trust."
+        ) from err
     state_dict = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state_dict, dict):
         raise ValueError(f"{path}: not a METER checkpoint (no state_dict mapping)")

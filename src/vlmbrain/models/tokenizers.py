@@ -10,10 +10,22 @@ to random weights, so this changes no conclusion; the manifest records it.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import torch
 
 log = logging.getLogger("vlmbrain")
+
+# Files of a tokenizer saved with ``save_pretrained`` (whichever of them a folder has),
+# hashed into the manifest when the tokenizer is read from a local folder.
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "vocab.json",
+    "merges.txt",
+    "vocab.txt",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+)
 
 
 class FallbackTokenizer:
@@ -111,13 +123,17 @@ def text_tokenizer(name, *, random, vocab_size, specials, max_length, cache_dir=
     """
     from transformers import AutoTokenizer
 
-    from vlmbrain.models.weights import not_found
+    from vlmbrain.models.weights import not_found, sha256_files
 
     try:
         tok = AutoTokenizer.from_pretrained(name, cache_dir=cache_dir, local_files_only=offline)
         if len(tok) > vocab_size:
             raise ValueError(f"tokenizer {name} has {len(tok)} tokens, model only {vocab_size}")
-        return HFTokenizer(tok, max_length), {"kind": "hub", "name": name, "fallback": False}
+        entry = {"kind": "hub", "name": name, "fallback": False}
+        if Path(name).is_dir():
+            files = sorted(p for p in Path(name).iterdir() if p.name in TOKENIZER_FILES)
+            entry.update(kind="path", files=[p.name for p in files], sha256=sha256_files(files))
+        return HFTokenizer(tok, max_length), entry
     except (OSError, ValueError) as err:
         if not random:
             raise not_found(

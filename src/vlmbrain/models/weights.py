@@ -9,6 +9,8 @@ from pathlib import Path
 
 import torch
 
+from vlmbrain.config import WEIGHT_SUFFIXES
+
 
 class WeightsNotFoundError(FileNotFoundError):
     """Weights (or a tokenizer vocabulary) that the config asks for are not available."""
@@ -37,18 +39,87 @@ def random_weights(seed):
     return {"kind": "random", "seed": int(seed), "description": f"random weights, seed {int(seed)}"}
 
 
-def path_weights(path, kind="path", tag=None):
-    """Manifest entry of weights read from a local file or folder (sha256 of its weight files)."""
+def path_weights(path, kind="path", tag=None, revision=None):
+    """Manifest entry of weights read from a local file or folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        The checkpoint file, or the folder holding the weight files (a transformers
+        folder or a hub cache snapshot).
+    kind : {"path", "pretrained", "hub"}
+        How the config named them: a local path, an open_clip pretrained tag or a hub id.
+    tag : str, optional
+        The pretrained tag or hub id.
+    revision : str, optional
+        The hub snapshot (commit) the files were read from.
+
+    Returns
+    -------
+    dict
+        ``kind``, ``path``, ``files`` (every weight file with its ``sha256``: of a folder,
+        its safetensors files if it has any, else its other weight files; symbolic links,
+        as in a hub cache, are followed) and ``sha256`` (of the file, or of all
+        files in order, name and content), with ``tag`` and ``revision`` when given.
+    """
     path = Path(path)
     files = [path] if path.is_file() else sorted(
-        p for p in path.rglob("*") if p.suffix in {".safetensors", ".bin", ".pt", ".pth", ".ckpt"}
+        p for p in path.rglob("*") if p.suffix in WEIGHT_SUFFIXES and p.is_file()
     )
+    if any(f.suffix == ".safetensors" for f in files):  # what transformers reads when both are there
+        files = [f for f in files if f.suffix == ".safetensors"]
     entry = {"kind": kind, "path": str(path)}
     if tag is not None:
         entry["tag"] = tag
+    if revision is not None:
+        entry["revision"] = revision
+    entry["files"] = [{"file": str(f), "sha256": sha256_file(f)} for f in files]
     if files:
-        entry["sha256"] = sha256_file(files[0]) if len(files) == 1 else sha256_files(files)
+        entry["sha256"] = entry["files"][0]["sha256"] if len(files) == 1 else sha256_files(files)
     return entry
+
+
+def checked_keys(key, source, missing=(), unexpected=(), mismatched=(), ignorable=()):
+    """Refuse a checkpoint that does not fill the model exactly.
+
+    Parameters
+    ----------
+    key : str
+        Config key of the model.
+    source : str
+        The checkpoint file or folder (named in the error).
+    missing, unexpected, mismatched : iterable of str
+        Keys the model has and the checkpoint lacks, keys the checkpoint has and the model
+        lacks, keys whose shapes differ.
+    ignorable : tuple of str
+        Prefixes of unexpected keys that are heads the extraction does not use (a
+        pooler, a masked-language-model head): those are returned, not refused.
+
+    Returns
+    -------
+    list of str
+        The unexpected keys that were ignored, sorted.
+
+    Raises
+    ------
+    ValueError
+        Naming the model, the checkpoint and every missing, unexpected or mismatched key.
+    """
+    unexpected = sorted(unexpected)
+    ignored = [k for k in unexpected if k.startswith(tuple(ignorable))]
+    refused = [k for k in unexpected if k not in set(ignored)]
+    lines = []
+    for title, keys in (("missing", sorted(missing)), ("unexpected", refused),
+                        ("shape mismatch", sorted(map(str, mismatched)))):
+        if keys:
+            lines.append(f"{len(keys)} {title} key(s):\n  " + "\n  ".join(keys))
+    if lines:
+        raise ValueError(
+            f"models.{key}: the weights in {source} do not match the model's architecture "
+            "(a checkpoint of another architecture or size, or a truncated file):\n"
+            + "\n".join(lines)
+        )
+    return ignored
 
 
 @contextlib.contextmanager

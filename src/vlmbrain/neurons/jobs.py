@@ -113,7 +113,7 @@ def neurons_parcel_bold(*, bold, tables, parcel_bold, tr, drop_rest, parcellatio
     from vlmbrain.fmri.bold import load_subject_bold
     from vlmbrain.neurons.parcels import load_parcellation, parcel_series
 
-    names, index = load_parcellation(parcellation)  # checked before any BOLD is read
+    names, index = load_parcellation(parcellation, mask=mask)  # checked before any BOLD is read
     bold = load_subject_bold(list(bold_paths), list(tables), tr, drop_rest=drop_rest, mask=mask,
                              nonfinite=nonfinite)
     if bold.shape[1] != len(index):
@@ -147,12 +147,12 @@ def neurons_subject(*, parcel_bold, activations, regressors, stats, ar_bins=100)
     save_npz(stats, **arrays)
 
 
-def _parcel_networks(parcellation, networks_npz):
+def _parcel_networks(parcellation, networks_npz, mask=None):
     from vlmbrain.networks.templates import load_networks
     from vlmbrain.neurons.parcels import load_parcellation, parcel_networks
 
     net_names, masks = load_networks(networks_npz)
-    names, index = load_parcellation(parcellation, masks.shape[1])
+    names, index = load_parcellation(parcellation, masks.shape[1], mask=mask)
     return names, parcel_networks(index, masks, len(names)), net_names
 
 
@@ -170,9 +170,10 @@ def neurons_group(
     parcellation,
     q=0.05,
     parcellation_file=(),
+    mask=(),
 ):
     """Rule ``neurons_group``: group test per (AN, parcel), BH-FDR per layer, per-AN and
-    network tables.
+    network tables (``mask``: ``[data.mask]`` of NIfTI data, or empty).
 
     A pair is significant when its subjects' Fisher z differ from 0 consistently (one-sample
     t across subjects) *and* its correlation with the subject-average parcel series exceeds
@@ -196,7 +197,7 @@ def neurons_group(
 
     subject_npzs, parcel_npzs = list(subjects), list(parcel_bold)
     out_npz, out_ans, out_summary = parcels, ans, summary
-    names, parcel_net, net_names = _parcel_networks(parcellation, networks)
+    names, parcel_net, net_names = _parcel_networks(parcellation, networks, single(mask))
     names = np.asarray(names)
     for path in list(subject_npzs) + list(parcel_npzs):
         with np.load(path) as data:

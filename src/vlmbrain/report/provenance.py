@@ -7,6 +7,7 @@ import html
 import pandas as pd
 import yaml
 
+from vlmbrain.config import NO_SURFACE, volumetric
 from vlmbrain.models.files import load_activations
 from vlmbrain.findings.recovery import recovery_summary
 from vlmbrain.io import read_tsv
@@ -19,8 +20,9 @@ def weights_description(manifest):
     Returns
     -------
     str
-        ``"random weights (seed N)"``, ``"pretrained tag X"``, ``"hub id X"`` or
-        ``"checkpoint PATH (sha256 ...)"``.
+        ``"random weights (seed N)"``, or where the weights came from (``"pretrained tag
+        X"``, ``"hub id X, revision R"``, ``"local PATH"``) followed by every weight file
+        read and its full sha256.
     """
     weights = manifest.get("weights") or {}
     kind = weights.get("kind")
@@ -28,13 +30,21 @@ def weights_description(manifest):
         seed = weights.get("seed")
         return "random weights" + (f" (seed {seed})" if seed is not None else "")
     if kind == "pretrained":
-        return f"pretrained tag {weights.get('tag')}"
-    if kind == "hub":
-        return f"hub id {weights.get('tag') or weights.get('path')}"
-    if kind == "path":
-        sha = weights.get("sha256")
-        return f"checkpoint {weights.get('path')}" + (f" (sha256 {sha[:12]}...)" if sha else "")
-    return f"unrecorded ({weights})"
+        head = f"pretrained tag {weights.get('tag')}"
+    elif kind == "hub":
+        head = f"hub id {weights.get('tag') or weights.get('path')}"
+        if weights.get("revision"):
+            head += f", revision {weights['revision']}"
+    elif kind == "path":
+        head = f"local {weights.get('path')}"
+    else:
+        return f"unrecorded ({weights})"
+    files = weights.get("files") or (
+        [{"file": weights.get("path"), "sha256": weights["sha256"]}] if weights.get("sha256") else []
+    )
+    if not files:
+        return head + " (no weight file found)"
+    return head + ": " + "; ".join(f"{f['file']} (sha256 {f['sha256']})" for f in files)
 
 
 def models_table(manifests):
@@ -106,6 +116,14 @@ def write_provenance(path, activation_dirs, config, subjects, runs, ground_truth
         f"<p>Runs: {html.escape(', '.join(map(str, runs)))}; {len(subjects)} subjects: "
         f"{html.escape(', '.join(map(str, subjects)))}.</p>"
     )
+    if volumetric(config):
+        nets = config.get("networks", {})
+        source += (
+            f"<p>NIfTI runs on the voxels of <code>{html.escape(str(data.get('mask')))}</code>; "
+            f"networks from the atlas <code>{html.escape(str(nets.get('template')))}</code> "
+            f"(labels <code>{html.escape(str(nets.get('labels')))}</code>). <b>Surface "
+            f"figures skipped</b>: {html.escape(NO_SURFACE)}.</p>"
+        )
     if any_random:
         source += (
             "<p class=\"note\">At least one model has <b>random weights</b>: its artificial "

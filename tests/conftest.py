@@ -13,9 +13,11 @@ from tiny import TINY
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def snakemake(workdir, *args, check=True, configfiles=(), snakefile=ROOT / "Snakefile"):
+def snakemake(
+    workdir, *args, check=True, configfiles=(), snakefile=ROOT / "Snakefile", env=None
+):
     """Run this checkout's Snakefile (or ``snakefile``) in ``workdir`` on the tiny config,
-    with ``configfiles`` merged over it."""
+    with ``configfiles`` merged over it (and ``env`` as its environment, if given)."""
     cmd = [
         sys.executable, "-m", "snakemake",
         "--snakefile", str(snakefile),
@@ -23,7 +25,7 @@ def snakemake(workdir, *args, check=True, configfiles=(), snakefile=ROOT / "Snak
         "--configfile", str(TINY), *map(str, configfiles),
         *args,
     ]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1"}
     out = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if check and out.returncode != 0:
         logs = "\n".join(

@@ -14,6 +14,7 @@ os.environ.update(
 
 from vlmbrain import __version__ as VLMBRAIN_VERSION
 from vlmbrain import config as vbconfig
+from vlmbrain import resources as vbresources
 from vlmbrain.report import html as vbreport_html
 
 vbconfig.check_config(
@@ -30,6 +31,8 @@ NEURONS_GRAYORDINATE = NEURONS and config["neurons"]["grayordinate"]
 ATTRIBUTION = config["attribution"]["enabled"]
 CAPTIONING = vbconfig.captioning(config)
 REPORT_CATEGORIES = vbreport_html.CATEGORIES
+# GPUs of an extraction or captioning job (the resource gpu: sbatch --gpus on Slurm)
+EXTRACTION_GPUS = 1 if config["extraction"]["device"] == "cuda" else 0
 
 
 wildcard_constraints:

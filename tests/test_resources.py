@@ -45,15 +45,21 @@ def test_data_of_each_kind(tmp_path):
     assert res.data_mb("encoding", SimpleNamespace(bold=runs[:2])) == pytest.approx(2)
     cohort = SimpleNamespace(bold=runs, tables=["run1.tsv", "run2.tsv"])
     assert res.data_mb("neurons_cohort_bold", cohort) == pytest.approx(2)
-    # one layer (the largest file of a subject's folder) times the subjects
-    folders = []
+    # one map (the largest array of the first subject's files) times the subjects
+    folders, files = [], []
     for subject in range(4):
         folder = tmp_path / f"enc{subject}" / "image"
         folder.mkdir(parents=True)
-        (folder / "layer-01.npz").write_bytes(b"\0" * 3 * 2**20)
-        (folder / "layer-02.npz").write_bytes(b"\0" * 2**20)
+        big, small = np.zeros(2**18, np.float32), np.zeros(2**16, np.float32)  # 1, 0.25 MB
+        np.savez(folder / "layer-01.npz", t=big, r=small)
+        np.savez(folder / "layer-02.npz", t=small)
         folders.append(str(folder.parent))
-    assert res.data_mb("group", SimpleNamespace(encoding=folders)) == pytest.approx(12)
+        files.append(folder / "layer-01.npz")
+    assert res.largest_array_mb(folders[0]) == pytest.approx(1, rel=0.01)
+    assert res.data_mb("group", SimpleNamespace(encoding=folders)) == pytest.approx(4, rel=0.01)
+    assert res.data_mb("attribution_group", SimpleNamespace(subjects=files[:3])) == (
+        pytest.approx(3, rel=0.01)
+    )
     with pytest.raises(KeyError):
         res.data_mb("no_such_rule", SimpleNamespace())
 

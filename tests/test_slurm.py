@@ -189,3 +189,26 @@ def test_tiny_config_on_slurm_equals_the_local_run(cluster, tiny_run, tmp_path):
     assert len(submitted) >= 20, text[-3000:]
     assert "Group job" in text or "group job" in text
     assert tables(workdir) == tables(tiny_run)
+
+
+@pytest.mark.slow
+def test_a_cluster_without_default_partition_fails_with_sbatchs_reason(cluster, tmp_path):
+    """With the profile's partition left out, a cluster that has no default partition
+    refuses the first job, and Snakemake stops with the reason the README quotes."""
+    cluster.run("scontrol", "update", "PartitionName=debug", "Default=NO")
+    try:
+        out = snakemake(
+            tmp_path,
+            "--profile", str(PROFILE),
+            "--slurm-init-seconds-before-status-checks", "5",
+            "results/networks/networks.npz",
+            env=cluster.env,
+            check=False,
+        )
+    finally:
+        cluster.run("scontrol", "update", "PartitionName=debug", "Default=YES")
+    text = out.stdout + out.stderr
+    assert out.returncode != 0, text[-3000:]
+    reason = "No partition specified or system default partition"
+    assert reason in text, text[-3000:]
+    assert reason in section_commands()[0]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import os
+import zipfile
 from pathlib import Path
 
 MARGIN = 1.5
@@ -44,9 +45,10 @@ RULES = {
     "neurons_cohort_bold": ("subject_bold", 4, 0.5),
     # the cohort-mean BOLD and its periodogram
     "neurons_grayordinates": ("cohort", 4, 120),
-    # one layer of every subject's maps
-    "group": ("maps", 3, 30),
-    "attribution_group": ("maps", 3, 30),
+    # one layer of every subject's maps: beta and t (group), unique, shared and joint R2
+    # (attribution_group), stacked over subjects, and the statistics computed from them
+    "group": ("maps", 4, 30),
+    "attribution_group": ("maps", 6, 30),
 }
 
 
@@ -71,6 +73,18 @@ def file_mb(paths):
         elif path.exists():
             total += path.stat().st_size
     return total / 2**20
+
+
+def largest_array_mb(path):
+    """Size in MB of the largest array in an ``.npz`` file, or in the ``.npz`` files under
+    a folder (read from the archive's directory; nothing is loaded); 0 where none exists."""
+    path = Path(path)
+    files = sorted(path.rglob("*.npz")) if path.is_dir() else [path] if path.exists() else []
+    largest = 0
+    for file in files:
+        with zipfile.ZipFile(file) as archive:
+            largest = max([largest] + [m.file_size for m in archive.infolist()])
+    return largest / 2**20
 
 
 def bold_mb(paths):
@@ -100,7 +114,8 @@ def data_mb(rule, input):
     input : Snakemake's ``input`` of the job (named inputs as attributes)
         ``bold`` (one subject's runs; every subject's runs for ``neurons_cohort_bold``,
         with one stimulus table per run in ``tables``), ``cohort``, ``encoding`` (one
-        folder per subject) or ``subjects`` (one file per subject).
+        folder of ``.npz`` files per subject) or ``subjects`` (one ``.npz`` per subject):
+        one map is the largest array of the first subject's.
     """
     kind = RULES[rule][0]
     if kind == "bold":
@@ -113,11 +128,8 @@ def data_mb(rule, input):
     if kind == "maps":
         per_subject = input.encoding if hasattr(input, "encoding") else input.subjects
         per_subject = [per_subject] if isinstance(per_subject, str) else list(per_subject)
-        first = Path(per_subject[0])
-        # one layer of one subject: a folder holds one file per layer
-        files = [p for p in first.rglob("*") if p.is_file()] if first.is_dir() else [first]
-        layer = max((p.stat().st_size for p in files), default=0) / 2**20
-        return layer * len(per_subject)
+        # one map (the largest array) of the first subject, times the subjects
+        return largest_array_mb(per_subject[0]) * len(per_subject)
     raise ValueError(f"unknown data kind {kind!r} of rule {rule!r}")
 
 

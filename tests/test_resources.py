@@ -41,11 +41,12 @@ def test_data_of_each_kind(tmp_path):
             path = tmp_path / f"s{subject}_r{run}.bin"
             path.write_bytes(b"\0" * 2**20)
             runs.append(str(path))
-    # one subject's runs, and every subject's runs of which one subject is held at a time
-    assert res.data_mb("encoding", SimpleNamespace(bold=runs[:2])) == pytest.approx(2)
+    # one subject's runs; every subject's runs, of which one subject is held at a time
+    assert res.data_mb("bold", SimpleNamespace(bold=runs[:2])) == pytest.approx(2)
     cohort = SimpleNamespace(bold=runs, tables=["run1.tsv", "run2.tsv"])
-    assert res.data_mb("neurons_cohort_bold", cohort) == pytest.approx(2)
-    # one map (the largest array of the first subject's files) times the subjects
+    assert res.data_mb("subject_bold", cohort) == pytest.approx(2)
+    assert res.data_mb("all_bold", cohort) == pytest.approx(6)
+    # one map: the largest array of the first subject's files; of one or every subject
     folders, files = [], []
     for subject in range(4):
         folder = tmp_path / f"enc{subject}" / "image"
@@ -56,12 +57,17 @@ def test_data_of_each_kind(tmp_path):
         folders.append(str(folder.parent))
         files.append(folder / "layer-01.npz")
     assert res.largest_array_mb(folders[0]) == pytest.approx(1, rel=0.01)
-    assert res.data_mb("group", SimpleNamespace(encoding=folders)) == pytest.approx(4, rel=0.01)
-    assert res.data_mb("attribution_group", SimpleNamespace(subjects=files[:3])) == (
-        pytest.approx(3, rel=0.01)
+    assert res.data_mb("map", SimpleNamespace(encoding=folders)) == pytest.approx(1, rel=0.01)
+    assert res.data_mb("maps", SimpleNamespace(subjects=files[:3])) == pytest.approx(3, rel=0.01)
+    # everything read: every file of every subject
+    assert res.data_mb("all_maps", SimpleNamespace(encoding=folders)) == pytest.approx(
+        4 * 1.5, rel=0.01
     )
-    with pytest.raises(KeyError):
-        res.data_mb("no_such_rule", SimpleNamespace())
+    with pytest.raises(ValueError, match="unknown kind of data"):
+        res.data_mb("layers", SimpleNamespace())
+    assert {rule[0] for rule in res.RULES.values()} | {rule[2] for rule in res.RULES.values()} <= {
+        "bold", "subject_bold", "all_bold", "cohort", "map", "maps", "all_maps"
+    }
 
 
 def test_requests_grow_with_the_data_and_keep_the_margin():

@@ -3,15 +3,16 @@
 A cluster queues a job by what it asks for, so a job should ask for what it needs: little
 on the tiny test configuration, enough for the HCP cohort. The heavy rules hold a few
 copies of the data they read: one subject's BOLD (``T x V`` float32: TRs times
-grayordinates), the cohort-mean BOLD, or one layer of every subject's maps (subjects times
-atoms times grayordinates). Their request is
+grayordinates), the cohort-mean BOLD, one layer's maps (atoms times grayordinates) of one
+subject or of every subject. Their request is
 
     mem_mb  = MARGIN * (BASE_MB + copies * data_mb), in steps of 100 MB
     runtime = MARGIN * (BASE_MINUTES + minutes_per_gb * data_mb / 1024), whole minutes
 
 with ``data_mb`` read from the job's input files when the job is ready to run (Snakemake
 evaluates a resource that is a function of ``input`` once the inputs exist; ``snakemake -n``
-shows it as ``<TBD>``). ``copies`` and ``minutes_per_gb`` per rule are in ``RULES``.
+shows it as ``<TBD>``): for memory, what the job holds at once; for time, what it reads in
+all. The kinds of data, ``copies`` and ``minutes_per_gb`` of each rule are in ``RULES``.
 
 ``BASE_MB`` is a job's interpreter with its libraries (numpy, scipy, nibabel, torch)
 imported: the tiny configuration's jobs peak at 0.3 to 1.2 GB (their ``benchmark:`` files,
@@ -34,21 +35,25 @@ MARGIN = 1.5
 BASE_MB = 1200
 BASE_MINUTES = 5
 
-# rule: (data of the rule, copies of it at the peak, minutes per GB of it)
+# rule: (the data it holds at once, copies of it at the peak; the data it reads in all,
+# minutes per GB of that). Kinds of data (data_mb): "bold" one subject's BOLD,
+# "subject_bold" one subject's of every subject's BOLD, "all_bold" every subject's BOLD,
+# "cohort" the cohort-mean BOLD, "map" one map of one subject, "maps" one map of every
+# subject, "all_maps" every subject's maps.
 RULES = {
-    # one subject's BOLD
-    "encoding": ("bold", 4, 120),
-    "attribution_subject": ("bold", 4, 120),
-    "noise_ceiling": ("bold", 3, 10),
-    "neurons_parcel_bold": ("bold", 3, 10),
-    # every subject's BOLD, loaded one subject at a time into a running sum
-    "neurons_cohort_bold": ("subject_bold", 4, 0.5),
+    # one subject's BOLD: the data, a standardized copy, one chunk's working arrays
+    "encoding": ("bold", 4, "bold", 120),
+    "attribution_subject": ("bold", 4, "bold", 120),
+    "noise_ceiling": ("bold", 3, "bold", 10),
+    "neurons_parcel_bold": ("bold", 3, "bold", 10),
+    # a running sum over subjects, one subject loaded at a time
+    "neurons_cohort_bold": ("subject_bold", 4, "all_bold", 0.3),
     # the cohort-mean BOLD and its periodogram
-    "neurons_grayordinates": ("cohort", 4, 120),
-    # one layer of every subject's maps: beta and t (group), unique, shared and joint R2
-    # (attribution_group), stacked over subjects, and the statistics computed from them
-    "group": ("maps", 4, 30),
-    "attribution_group": ("maps", 6, 30),
+    "neurons_grayordinates": ("cohort", 4, "cohort", 120),
+    # running sums (float64) of one layer's maps over subjects, read one at a time
+    "group": ("map", 8, "all_maps", 0.4),
+    # one layer's unique, shared and joint R2 of every subject, stacked; sign flips
+    "attribution_group": ("maps", 6, "all_maps", 8),
 }
 
 
@@ -104,44 +109,54 @@ def bold_mb(paths):
     return total
 
 
-def data_mb(rule, input):
-    """The data of one job of ``rule`` (see ``RULES``) in MB, from its named inputs.
+def _per_subject(input):
+    """The per-subject inputs of a group step: ``encoding`` folders or ``subjects`` files."""
+    found = input.encoding if hasattr(input, "encoding") else input.subjects
+    return [found] if isinstance(found, str) else list(found)
+
+
+def data_mb(kind, input):
+    """Data of ``kind`` (see ``RULES``) in MB, from a job's named inputs.
 
     Parameters
     ----------
-    rule : str
-        A key of ``RULES``.
+    kind : str
+        ``bold``, ``subject_bold``, ``all_bold``, ``cohort``, ``map``, ``maps`` or
+        ``all_maps``.
     input : Snakemake's ``input`` of the job (named inputs as attributes)
-        ``bold`` (one subject's runs; every subject's runs for ``neurons_cohort_bold``,
-        with one stimulus table per run in ``tables``), ``cohort``, ``encoding`` (one
-        folder of ``.npz`` files per subject) or ``subjects`` (one ``.npz`` per subject):
-        one map is the largest array of the first subject's.
+        ``bold`` (one subject's runs; every subject's runs for ``subject_bold`` and
+        ``all_bold``, with one stimulus table per run in ``tables``), ``cohort``,
+        ``encoding`` (one folder of ``.npz`` files per subject) or ``subjects`` (one
+        ``.npz`` per subject): one map is the largest array of the first subject's.
     """
-    kind = RULES[rule][0]
-    if kind == "bold":
+    if kind in ("bold", "all_bold"):
         return bold_mb(input.bold)
     if kind == "subject_bold":
         # every subject's runs; the stimulus tables count the runs of one subject
         return bold_mb(input.bold) * len(input.tables) / max(1, len(input.bold))
     if kind == "cohort":
         return file_mb(input.cohort)
+    if kind == "map":
+        return largest_array_mb(_per_subject(input)[0])
     if kind == "maps":
-        per_subject = input.encoding if hasattr(input, "encoding") else input.subjects
-        per_subject = [per_subject] if isinstance(per_subject, str) else list(per_subject)
-        # one map (the largest array) of the first subject, times the subjects
-        return largest_array_mb(per_subject[0]) * len(per_subject)
-    raise ValueError(f"unknown data kind {kind!r} of rule {rule!r}")
+        subjects = _per_subject(input)
+        return largest_array_mb(subjects[0]) * len(subjects)
+    if kind == "all_maps":
+        return file_mb(_per_subject(input))
+    raise ValueError(f"unknown kind of data {kind!r}; one of those of RULES")
 
 
 def memory_mb(rule, megabytes):
-    """``mem_mb`` of a job of ``rule`` holding ``megabytes`` of data (module docstring)."""
+    """``mem_mb`` of a job of ``rule`` holding ``megabytes`` of data at once (its first
+    kind of data in ``RULES``; module docstring)."""
     copies = RULES[rule][1]
     return int(math.ceil(MARGIN * (BASE_MB + copies * megabytes) / 100) * 100)
 
 
 def runtime_minutes(rule, megabytes):
-    """``runtime`` in minutes of a job of ``rule`` on ``megabytes`` of data."""
-    per_gb = RULES[rule][2]
+    """``runtime`` in minutes of a job of ``rule`` reading ``megabytes`` of data in all
+    (its second kind of data in ``RULES``)."""
+    per_gb = RULES[rule][3]
     return int(math.ceil(MARGIN * (BASE_MINUTES + per_gb * megabytes / 1024)))
 
 
@@ -150,7 +165,7 @@ def mem_mb(rule):
     ``input`` for a rule's ``resources:``."""
 
     def resource(wildcards, input):
-        return memory_mb(rule, data_mb(rule, input))
+        return memory_mb(rule, data_mb(RULES[rule][0], input))
 
     return resource
 
@@ -159,6 +174,6 @@ def runtime(rule):
     """The ``runtime`` resource of ``rule`` (minutes), like :func:`mem_mb`."""
 
     def resource(wildcards, input):
-        return runtime_minutes(rule, data_mb(rule, input))
+        return runtime_minutes(rule, data_mb(RULES[rule][2], input))
 
     return resource

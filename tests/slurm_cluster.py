@@ -159,6 +159,16 @@ class Cluster:
         _wait(lambda: munge_socket.exists(), 20, "munged's socket", self)
         conf = write_config(root, cpus, mem_mb, munge_socket)
         self.env["SLURM_CONF"] = str(conf)
+        # Inside a job, the plugin's jobstep executor runs each rule with srun, in an
+        # environment stripped of SLURM_* variables other than the job's identity, so srun
+        # would look for the configuration at its default place (/etc/slurm) only; a srun
+        # first on the jobs' PATH points it at this cluster's.
+        bin_dir = root / "bin"
+        bin_dir.mkdir(exist_ok=True)
+        srun = bin_dir / "srun"
+        srun.write_text(f'#!/bin/sh\nSLURM_CONF={conf} exec {_which("srun")} "$@"\n')
+        srun.chmod(0o755)
+        self.env["PATH"] = f"{bin_dir}:{self.env.get('PATH', '')}"
         self._start("slurmctld", "-D", "-i", "-f", str(conf))
         self._start("slurmd", "-D", "-f", str(conf), nice=nice)
 

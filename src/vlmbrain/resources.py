@@ -148,21 +148,55 @@ def data_mb(kind, input):
 
 def memory_mb(rule, megabytes):
     """``mem_mb`` of a job of ``rule`` holding ``megabytes`` of data at once (its first
-    kind of data in ``RULES``; module docstring)."""
+    kind of data in ``RULES``; module docstring).
+
+    Parameters
+    ----------
+    rule : str
+        A key of ``RULES``.
+    megabytes : float
+
+    Returns
+    -------
+    int
+        Megabytes, a multiple of 100.
+    """
     copies = RULES[rule][1]
     return int(math.ceil(MARGIN * (BASE_MB + copies * megabytes) / 100) * 100)
 
 
 def runtime_minutes(rule, megabytes):
     """``runtime`` in minutes of a job of ``rule`` reading ``megabytes`` of data in all
-    (its second kind of data in ``RULES``)."""
+    (its second kind of data in ``RULES``).
+
+    Parameters
+    ----------
+    rule : str
+        A key of ``RULES``.
+    megabytes : float
+
+    Returns
+    -------
+    int
+        Whole minutes.
+    """
     per_gb = RULES[rule][3]
     return int(math.ceil(MARGIN * (BASE_MINUTES + per_gb * megabytes / 1024)))
 
 
 def mem_mb(rule):
-    """The ``mem_mb`` resource of ``rule``: a function of the job's ``wildcards`` and
-    ``input`` for a rule's ``resources:``."""
+    """The ``mem_mb`` resource of ``rule`` for its ``resources:``.
+
+    Parameters
+    ----------
+    rule : str
+        A key of ``RULES``.
+
+    Returns
+    -------
+    callable
+        ``f(wildcards, input) -> int``: Snakemake calls it once the job's inputs exist.
+    """
 
     def resource(wildcards, input):
         return memory_mb(rule, data_mb(RULES[rule][0], input))
@@ -171,7 +205,8 @@ def mem_mb(rule):
 
 
 def runtime(rule):
-    """The ``runtime`` resource of ``rule`` (minutes), like :func:`mem_mb`."""
+    """The ``runtime`` resource of ``rule`` (minutes) for its ``resources:``, like
+    :func:`mem_mb`: ``f(wildcards, input) -> int``."""
 
     def resource(wildcards, input):
         return runtime_minutes(rule, data_mb(RULES[rule][2], input))

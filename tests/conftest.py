@@ -13,9 +13,11 @@ from tiny import TINY
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def snakemake(workdir, *args, check=True, configfiles=(), snakefile=ROOT / "Snakefile", base=TINY):
+def snakemake(workdir, *args, check=True, configfiles=(), snakefile=ROOT / "Snakefile",
+              base=TINY, env=None):
     """Run this checkout's Snakefile (or ``snakefile``) in ``workdir`` on the tiny config
-    (or on ``base``; None: on ``configfiles`` alone), with ``configfiles`` merged over it."""
+    (or on ``base``; None: on ``configfiles`` alone), with ``configfiles`` merged over it
+    (and ``env`` as its environment, if given)."""
     files = ([base] if base is not None else []) + list(configfiles)
     cmd = [
         sys.executable, "-m", "snakemake",
@@ -24,7 +26,7 @@ def snakemake(workdir, *args, check=True, configfiles=(), snakefile=ROOT / "Snak
         "--configfile", *map(str, files),
         *args,
     ]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1"}
     out = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if check and out.returncode != 0:
         logs = "\n".join(

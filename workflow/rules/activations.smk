@@ -20,6 +20,7 @@ rule activations:
     resources:
         mem_mb=8000,
         runtime=180,
+        gpu=EXTRACTION_GPUS,
     params:
         model_config=lambda wildcards: config["models"][wildcards.model],
         tensor=config["an"]["tensor"],

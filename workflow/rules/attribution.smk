@@ -47,8 +47,8 @@ rule attribution_subject:
         "../../envs/encoding.yaml"
     threads: 1
     resources:
-        mem_mb=16000,
-        runtime=240,
+        mem_mb=vbresources.mem_mb("attribution_subject"),
+        runtime=vbresources.runtime("attribution_subject"),
     params:
         tr=config["data"]["tr"],
         drop_rest=config["temporal"]["drop_rest"],
@@ -85,8 +85,8 @@ rule attribution_group:
         "../../envs/encoding.yaml"
     threads: 1
     resources:
-        mem_mb=8000,
-        runtime=60,
+        mem_mb=vbresources.mem_mb("attribution_group"),
+        runtime=vbresources.runtime("attribution_group"),
     params:
         against=config["attribution"]["against"],
         q=config["attribution"]["fdr_q"],

@@ -25,6 +25,7 @@ if CAPTIONING:
         resources:
             mem_mb=8000,
             runtime=120,
+            gpu=EXTRACTION_GPUS,
         params:
             model=config["captioning"]["model"],
             interval=config["captioning"]["interval"],

@@ -14,6 +14,7 @@ os.environ.update(
 
 from vlmbrain import __version__ as VLMBRAIN_VERSION
 from vlmbrain import config as vbconfig
+from vlmbrain import resources as vbresources
 from vlmbrain.report import html as vbreport_html
 
 vbconfig.check_config(
@@ -34,6 +35,8 @@ VOLUMETRIC = vbconfig.volumetric(config)
 if VOLUMETRIC:
     logger.warning(f"Surface figures skipped: {vbconfig.NO_SURFACE}.")
 REPORT_CATEGORIES = vbreport_html.CATEGORIES
+# GPUs of an extraction or captioning job (the resource gpu: sbatch --gpus on Slurm)
+EXTRACTION_GPUS = 1 if config["extraction"]["device"] == "cuda" else 0
 
 
 wildcard_constraints:

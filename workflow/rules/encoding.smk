@@ -18,8 +18,8 @@ rule encoding:
         "../../envs/encoding.yaml"
     threads: 2
     resources:
-        mem_mb=16000,
-        runtime=240,
+        mem_mb=vbresources.mem_mb("encoding"),
+        runtime=vbresources.runtime("encoding"),
     params:
         tr=config["data"]["tr"],
         drop_rest=config["temporal"]["drop_rest"],
@@ -47,8 +47,8 @@ rule noise_ceiling:
         "../../envs/encoding.yaml"
     threads: 1
     resources:
-        mem_mb=8000,
-        runtime=30,
+        mem_mb=vbresources.mem_mb("noise_ceiling"),
+        runtime=vbresources.runtime("noise_ceiling"),
     params:
         tr=config["data"]["tr"],
         drop_rest=config["temporal"]["drop_rest"],

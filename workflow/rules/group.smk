@@ -17,8 +17,8 @@ rule group:
         "../../envs/encoding.yaml"
     threads: 1
     resources:
-        mem_mb=8000,
-        runtime=120,
+        mem_mb=vbresources.mem_mb("group"),
+        runtime=vbresources.runtime("group"),
     params:
         q=config["group"]["fdr_q"],
         atom_maps=config["group"]["atom_maps"],

@@ -29,8 +29,8 @@ if NEURONS:
             "../../envs/encoding.yaml"
         threads: 1
         resources:
-            mem_mb=8000,
-            runtime=30,
+            mem_mb=vbresources.mem_mb("neurons_parcel_bold"),
+            runtime=vbresources.runtime("neurons_parcel_bold"),
         params:
             tr=config["data"]["tr"],
             drop_rest=config["temporal"]["drop_rest"],
@@ -112,8 +112,8 @@ if NEURONS:
             "../../envs/encoding.yaml"
         threads: 1
         resources:
-            mem_mb=12000,
-            runtime=120,
+            mem_mb=vbresources.mem_mb("neurons_cohort_bold"),
+            runtime=vbresources.runtime("neurons_cohort_bold"),
         params:
             n_subjects=len(SUBJECTS),
             tr=config["data"]["tr"],
@@ -142,8 +142,8 @@ if NEURONS:
             "../../envs/encoding.yaml"
         threads: 2
         resources:
-            mem_mb=16000,
-            runtime=240,
+            mem_mb=vbresources.mem_mb("neurons_grayordinates"),
+            runtime=vbresources.runtime("neurons_grayordinates"),
         params:
             q=config["neurons"]["fdr_q"],
             n_shifts=config["neurons"]["n_shifts"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import logging
 from pathlib import Path
 
@@ -15,11 +16,22 @@ from vlmbrain.models.weights import (
     not_found,
     path_weights,
     random_weights,
+    read_weights,
     seeded,
     sha256_file,
 )
 
 log = logging.getLogger("vlmbrain")
+
+
+def safe_load():
+    """``weights_only=True`` for open_clip's checkpoint loading, where its
+    ``create_model`` takes the argument (recent open_clip; older ones call torch.load
+    with torch's default, weights_only=True since torch 2.6)."""
+    import open_clip
+
+    params = inspect.signature(open_clip.create_model).parameters
+    return {"weights_only": True} if "weights_only" in params else {}
 
 
 def build_open_clip(key, cfg, seed=0, cache_dir=None, offline=True):
@@ -115,7 +127,8 @@ def _load_pretrained(key, arch, pretrained, cache_dir, offline):
     import open_clip
 
     if Path(pretrained).exists():
-        model = open_clip.create_model(arch, pretrained=str(pretrained))
+        read_weights(pretrained, mmap=True)  # refuses a file holding more than tensors
+        model = open_clip.create_model(arch, pretrained=str(pretrained), **safe_load())
         return model, path_weights(pretrained)
     cfg = open_clip.get_pretrained_cfg(arch, pretrained)
     if not cfg:
@@ -138,7 +151,7 @@ def _load_pretrained(key, arch, pretrained, cache_dir, offline):
         ) from err
     if not path:
         raise not_found(key, f"open_clip weights {arch}/{pretrained}", str(cfg), "")
-    model = open_clip.create_model(arch, pretrained=str(path))
+    model = open_clip.create_model(arch, pretrained=str(path), **safe_load())
     return model, {"kind": "pretrained", "tag": pretrained, "path": str(path), "sha256": sha256_file(path)}
 
 

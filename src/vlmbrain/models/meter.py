@@ -669,6 +669,63 @@ class METERModel(ANModel):
         self.module(self.preprocess(images).to(device), ids, mask)
 
 
+def meter_architecture(key, cfg):
+    """The METER hyperparameters of a model entry (:data:`DEFAULTS` with its
+    ``overrides``), checked without building anything.
+
+    Raises
+    ------
+    ValueError
+        Naming ``models.<key>.overrides`` and the unknown names.
+    """
+    overrides = dict(cfg.get("overrides") or {})
+    unknown = sorted(set(overrides) - set(DEFAULTS))
+    if unknown:
+        raise ValueError(
+            f"models.{key}.overrides: unknown METER hyperparameter(s) {unknown}; known: "
+            f"{sorted(DEFAULTS)}."
+        )
+    return {**DEFAULTS, **overrides}
+
+
+def meter_streams(arch):
+    """``{stream: n_layers}`` of a METER architecture (CLIP's visual blocks but the last,
+    the RoBERTa layers, the co-attention layers of each side)."""
+    return {
+        "image": int(arch["vision_layers"]) - 1,
+        "text": int(arch["text_layers"]),
+        "fusion_image": int(arch["num_top_layer"]),
+        "fusion_text": int(arch["num_top_layer"]),
+    }
+
+
+def meter_checkpoint_problems(key, cfg):
+    """What is wrong with a METER model's checkpoint, from its keys and shapes alone: the
+    file is read memory-mapped and weights-only (:func:`read_meter_checkpoint`) and
+    compared with the architecture built on the meta device (:func:`meter_shapes`).
+
+    Returns
+    -------
+    list of str
+        One message (naming the file) per fault; the full key lists of a mismatch are
+        logged.
+    """
+    checkpoint = cfg.get("checkpoint")
+    if not checkpoint:
+        return []
+    try:
+        meter_architecture(key, cfg)
+        state = read_meter_checkpoint(checkpoint, mmap=True)
+    except (OSError, ValueError) as err:
+        return [str(err)]
+    expected = meter_shapes(int(cfg.get("image_size", 224)), **(cfg.get("overrides") or {}))
+    mismatch = checkpoint_mismatch(expected, tensor_shapes(state))
+    if mismatch["missing"] or mismatch["unexpected"] or mismatch["shapes"]:
+        log_mismatch(checkpoint, mismatch)
+        return [mismatch_message(checkpoint, mismatch, key)]
+    return []
+
+
 def build_meter(key, cfg, seed=0, cache_dir=None, offline=True):
     """Build METER: ``checkpoint`` (path or null), ``image_size``, ``max_text_len``,
     ``tokenizer`` (hub id of the RoBERTa vocabulary) and ``overrides`` (see :data:`DEFAULTS`).
@@ -677,6 +734,7 @@ def build_meter(key, cfg, seed=0, cache_dir=None, offline=True):
 
     image_size = int(cfg.get("image_size", 224))
     checkpoint = cfg.get("checkpoint")
+    meter_architecture(key, cfg)
     seeded(seed)
     model = METER(image_size=image_size, **(cfg.get("overrides") or {}))
     if checkpoint:
@@ -707,14 +765,17 @@ def build_meter(key, cfg, seed=0, cache_dir=None, offline=True):
         cache_dir=cache_dir,
         offline=offline,
     )
-    fusion = StreamInfo(a["num_top_layer"], a["num_heads"], a["hidden_size"] // a["num_heads"])
+    n_layers = meter_streams(a)
+    fusion = (a["num_heads"], a["hidden_size"] // a["num_heads"])
     streams = {
         "image": StreamInfo(
-            a["vision_layers"] - 1, a["vision_heads"], a["vision_width"] // a["vision_heads"]
+            n_layers["image"], a["vision_heads"], a["vision_width"] // a["vision_heads"]
         ),
-        "text": StreamInfo(a["text_layers"], a["text_heads"], a["text_hidden_size"] // a["text_heads"]),
-        "fusion_image": fusion,
-        "fusion_text": StreamInfo(**vars(fusion)),
+        "text": StreamInfo(
+            n_layers["text"], a["text_heads"], a["text_hidden_size"] // a["text_heads"]
+        ),
+        "fusion_image": StreamInfo(n_layers["fusion_image"], *fusion),
+        "fusion_text": StreamInfo(n_layers["fusion_text"], *fusion),
     }
     return METERModel(
         key=key,

@@ -306,6 +306,7 @@ def load_subject_bold(paths, tables, tr, drop_rest=True, mask=None, nonfinite="e
         no_data |= bad
         constant |= flat
         out.append(zscore(kept))
+        del data, kept  # not alive while the next run is read
     bold = np.concatenate(out, axis=0)
     excluded = no_data | constant
     if excluded.all():

@@ -229,6 +229,23 @@ def test_zero_byte_video(inputs):
     assert only_fault(_inputs(inputs)).startswith(f"{path}: not a readable video file")
 
 
+def test_frame_folder_with_a_frame_that_does_not_decode(inputs):
+    """With data.frames_dir: one image per TR; the last movie TR's image is cut short."""
+    from PIL import Image
+
+    folders = []
+    for run in RUNS:
+        folder = inputs / f"{run}_frames"
+        folder.mkdir()
+        for i, frame in enumerate(_frames(N_TRS)):
+            Image.fromarray(frame).save(folder / f"{i:03d}.png")
+        folders.append(str(folder))
+    broken = inputs / "run2_frames" / "017.png"
+    broken.write_bytes(broken.read_bytes()[:60])
+    fault = only_fault(_inputs(inputs, frames=folders, frames_dir=True))
+    assert fault.startswith(f"{broken}: the frame of run run2's last movie TR, 17 cannot be decoded")
+
+
 def test_video_shorter_than_its_segments(inputs):
     path = inputs / "run1.mp4"
     write_video(path, _frames(12 * FPS), FPS)  # 12 s: segments end at TR 17
@@ -414,6 +431,8 @@ def test_the_workflow_validates_before_any_expensive_job(data, tmp_path, monkeyp
     results = work / "results"
     assert not (results / "validation").exists() or not any((results / "validation").iterdir())
     ran = {p.relative_to(results / "logs").as_posix() for p in (results / "logs").rglob("*.log")}
-    assert ran <= {"validate_inputs.log", "networks.log"}, ran
+    # the validation, and the network masks and their figure (no model, no BOLD) at most
+    assert "validate_inputs.log" in ran
+    assert ran <= {"validate_inputs.log", "networks.log", "findings/network_map.log"}, ran
     for folder in ("activations", "encoding", "stimuli", "neurons", "attribution"):
         assert not (results / folder).exists(), folder

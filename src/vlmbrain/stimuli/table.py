@@ -313,6 +313,19 @@ def read_stimulus_tables(paths):
     return pd.concat([read_stimulus_table(p) for p in paths], ignore_index=True)
 
 
+def check_image(path, what):
+    """Refuse an image that does not decode (``what`` names its role in the message)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+    except (OSError, ValueError, SyntaxError) as err:
+        raise ValueError(
+            f"{path}: {what} cannot be decoded ({err}); replace the image with a complete copy."
+        ) from err
+
+
 def list_frames(folder):
     """Image files of a frame folder, in name order (one image per TR)."""
     exts = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
@@ -366,7 +379,11 @@ def build_run_table(run, source, captions, segments, tr, frames_are_folders):
 
     if frames_are_folders:
         images = list_frames(source)
-        return build_stimulus_table(run, len(images), tr, segments, captions, frames=images)
+        table = build_stimulus_table(run, len(images), tr, segments, captions, frames=images)
+        movie = np.flatnonzero((table["condition"] == "movie").to_numpy())
+        if movie.size:
+            check_image(images[int(movie[-1])], f"the frame of run {run}'s last movie TR, {int(movie[-1])}")
+        return table
     info = video_info(source)
     n_trs = int(np.floor(info["duration"] / tr + 1e-6))
     table = build_stimulus_table(run, n_trs, tr, segments, captions, video=source)

@@ -163,12 +163,6 @@ def bold_header(path, mask=None):
     return n_trs, tr, n_grayordinates
 
 
-def bold_length(path, mask=None):
-    """Number of TRs and TR of a BOLD file, from its header alone."""
-    n_trs, tr, _ = bold_header(path, mask)
-    return n_trs, tr
-
-
 def bold_problems(path, n_trs, tr, table_path, mask=None):
     """What is wrong with a BOLD run's header for its stimulus table: one message per
     fault, each naming the file, the fault and the fix (empty when none).

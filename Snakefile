@@ -12,6 +12,7 @@ configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/validate.smk"
 include: "workflow/rules/stimuli.smk"
 include: "workflow/rules/captioning.smk"
 include: "workflow/rules/networks.smk"

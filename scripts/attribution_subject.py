@@ -9,6 +9,7 @@ attribution_subject(
     **dict(snakemake.input.items()),
     **dict(snakemake.output.items()),
     **dict(snakemake.params.items()),
+    mem_mb=snakemake.resources.mem_mb,
     model=snakemake.wildcards.model,
     threads=snakemake.threads,
 )

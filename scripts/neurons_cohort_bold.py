@@ -9,4 +9,5 @@ neurons_cohort_bold(
     **dict(snakemake.input.items()),
     **dict(snakemake.output.items()),
     **dict(snakemake.params.items()),
+    mem_mb=snakemake.resources.mem_mb,
 )

@@ -10,4 +10,5 @@ neurons_grayordinates(
     **dict(snakemake.input.items()),
     **dict(snakemake.output.items()),
     **dict(snakemake.params.items()),
+    mem_mb=snakemake.resources.mem_mb,
 )

@@ -79,7 +79,7 @@ def attribution_features(*, regressors, features, table, models, n_components,
 
 def attribution_subject(*, bold, tables, features, partition, model, tr, drop_rest, against,
                         alphas, n_ratios, log10_span, chunk_size, backend="numpy", device=None,
-                        threads=1, mask=(), nonfinite="error"):
+                        threads=1, mask=(), nonfinite="error", mem_mb=None):
     """Rule ``attribution_subject``: unique and shared held-out R^2 of one model's layers.
 
     Parameters
@@ -104,11 +104,21 @@ def attribution_subject(*, bold, tables, features, partition, model, tr, drop_re
         ``[data.mask]`` (NIfTI brain mask) or empty.
     nonfinite : {"error", "exclude"}
         ``data.nonfinite`` (:func:`vlmbrain.fmri.bold.load_subject_bold`).
+    mem_mb : int, optional
+        The rule's ``resources.mem_mb``: the job stops before loading anything when its
+        estimated need (:mod:`vlmbrain.memory`) exceeds it.
     """
+    from vlmbrain import memory
+    from vlmbrain.attribution.features import feature_layers
     from vlmbrain.attribution.partition import partition_model
 
     rows = read_timing(list(tables))
     runs = rows["run"].to_numpy()[kept_rows(rows, drop_rest)]
+    sizes = memory.bold_sizes(list(bold), list(tables), drop_rest, mask[0] if mask else None)
+    shapes = memory.npz_shapes(features)
+    parts = memory.attribution_parts(sizes, shapes, len(feature_layers(shapes, model)),
+                                     chunk_size, len(alphas), n_ratios)
+    memory.check_memory("attribution_subject", parts, mem_mb, fix="lower attribution.chunk_size")
     with np.load(features) as data:
         feats = {k: data[k] for k in data.files}
     n_t = next(iter(feats.values())).shape[0]

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from vlmbrain import memory
 from vlmbrain.encoding.atoms import layer_files
 from vlmbrain.encoding.group import group_model
 from vlmbrain.encoding.noise import noise_ceiling as validation_noise_ceiling
@@ -97,7 +98,7 @@ def atoms(*, model, activations, tables, regressors, atoms, tr, hrf="spm", drop_
 
 def encoding(*, bold, tables, atoms, encoding, tr, drop_rest=True, chunk_size=20000,
              ar_bins=100, ridge_alphas=(0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0), mask=(),
-             nonfinite="error"):
+             nonfinite="error", mem_mb=None):
     """Rule ``encoding``: AR(1) GLM and ridge prediction of one subject and model.
 
     Writes ``{encoding}/{stream}/layer-LL.npz`` (``beta``, ``t``, ``r``, ``alpha``; NaN
@@ -121,6 +122,9 @@ def encoding(*, bold, tables, atoms, encoding, tr, drop_rest=True, chunk_size=20
         ``[data.mask]`` (NIfTI brain mask) or empty.
     nonfinite : {"error", "exclude"}
         ``data.nonfinite`` (:func:`vlmbrain.fmri.bold.load_subject_bold`).
+    mem_mb : int, optional
+        The rule's ``resources.mem_mb``: the job stops before loading anything when its
+        estimated need (:mod:`vlmbrain.memory`) exceeds it.
     """
     bold_paths, table_paths, atoms_dir, out_dir = list(bold), list(tables), atoms, encoding
     rows = read_timing(table_paths)
@@ -129,6 +133,11 @@ def encoding(*, bold, tables, atoms, encoding, tr, drop_rest=True, chunk_size=20
     layers = layer_files(atoms_dir)
     if not layers:
         raise FileNotFoundError(f"{atoms_dir}: no atoms (stream/layer-LL.npz); rerun the atoms rule")
+    sizes = memory.bold_sizes(bold_paths, table_paths, drop_rest, single(mask))
+    shapes = [memory.npz_shapes(path)["atoms"] for _, _, path in layers]
+    memory.check_memory("encoding", memory.encoding_parts(sizes, shapes, chunk_size,
+                                                          len(ridge_alphas)),
+                        mem_mb, fix="lower encoding.chunk_size")
     Y = load_subject_bold(bold_paths, table_paths, tr, drop_rest=drop_rest, mask=single(mask),
                           nonfinite=nonfinite)
     with atomic_path(out_dir, suffix="") as tmp:
@@ -147,7 +156,8 @@ def encoding(*, bold, tables, atoms, encoding, tr, drop_rest=True, chunk_size=20
             save_npz(tmp / stream / f"{layer_name(layer)}.npz", **fit)
 
 
-def noise_ceiling(*, bold, tables, ceiling, tr, drop_rest=True, mask=(), nonfinite="error"):
+def noise_ceiling(*, bold, tables, ceiling, tr, drop_rest=True, mask=(), nonfinite="error",
+                  mem_mb=None):
     """Rule ``noise_ceiling``: one subject's noise ceiling from the validation clip
     repeated in every run (:func:`vlmbrain.encoding.noise.noise_ceiling`).
 
@@ -167,6 +177,8 @@ def noise_ceiling(*, bold, tables, ceiling, tr, drop_rest=True, mask=(), nonfini
         ``[data.mask]`` or empty.
     nonfinite : {"error", "exclude"}
         ``data.nonfinite``; excluded grayordinates get a NaN ceiling.
+    mem_mb : int, optional
+        The rule's ``resources.mem_mb`` (:mod:`vlmbrain.memory`).
     """
     table_paths = list(tables)
     rows = read_timing(table_paths)
@@ -179,6 +191,8 @@ def noise_ceiling(*, bold, tables, ceiling, tr, drop_rest=True, mask=(), nonfini
             "the validation clip has %s modelled TRs in runs %s; the repeats are cut to the "
             "shortest (%d)", lengths.tolist(), lengths.index.tolist(), lengths.min()
         )
+    sizes = memory.bold_sizes(list(bold), table_paths, drop_rest, single(mask))
+    memory.check_memory("noise_ceiling", memory.noise_ceiling_parts(sizes), mem_mb)
     Y = load_subject_bold(list(bold), table_paths, tr, drop_rest=drop_rest, mask=single(mask),
                           nonfinite=nonfinite)
     values = validation_noise_ceiling(Y, runs, validation)

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from nibabel.cifti2 import cifti2_axes
 
-from vlmbrain.fmri.cifti import dtseries_shape, read_dtseries
+from vlmbrain.fmri.cifti import dtseries_dims, read_dtseries
 from vlmbrain.stimuli.table import kept_rows, read_stimulus_table, timing
 
 log = logging.getLogger("vlmbrain")
@@ -122,22 +122,10 @@ def read_bold(path, mask=None, nonfinite="error"):
     if nonfinite not in NONFINITE_MODES:
         raise ValueError(f"data.nonfinite must be one of {NONFINITE_MODES}, got {nonfinite!r}")
     if is_nifti(path):
-        if mask is None:
-            raise ValueError(
-                f"{path}: NIfTI BOLD needs a brain mask in the same space: set data.mask."
-            )
-        img = nib.load(path)
-        if img.ndim != 4:
-            raise ValueError(f"{path}: NIfTI BOLD must be 4D (x, y, z, time), got {img.shape}")
-        bm = mask_brain_models(mask)
-        if tuple(img.shape[:3]) != tuple(bm.volume_shape):
-            raise ValueError(
-                f"{path}: image grid {img.shape[:3]} differs from the mask {mask} "
-                f"{bm.volume_shape}; resample one to the other."
-            )
+        img, bm, _, tr = nifti_header(path, mask)
         ijk = bm.voxel
         data = np.asarray(img.dataobj, dtype=np.float32)[ijk[:, 0], ijk[:, 1], ijk[:, 2], :].T
-        data, tr = np.ascontiguousarray(data), float(img.header.get_zooms()[3])
+        data = np.ascontiguousarray(data)
     else:
         data, bm, tr = read_dtseries(path)
     bad = ~np.isfinite(data)
@@ -171,34 +159,103 @@ def nonfinite_message(path, bad):
     )
 
 
-def bold_length(path):
-    """Number of TRs and TR of a BOLD file, from its header alone."""
-    if is_nifti(path):
+def nifti_header(path, mask):
+    """Open a NIfTI 4D BOLD image and check its header against the mask (no data read).
+
+    Returns
+    -------
+    img, brain_models, n_trs, tr
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        Naming the file: missing, no mask, not 4D, or a grid other than the mask's.
+    """
+    if not Path(path).exists():
+        raise FileNotFoundError(f"{path}: BOLD file not found; check data.bold in the config.")
+    if mask is None:
+        raise ValueError(f"{path}: NIfTI BOLD needs a brain mask in the same space: set data.mask.")
+    try:
         img = nib.load(path)
-        return img.shape[3], float(img.header.get_zooms()[3])
-    n, _, tr = dtseries_shape(path)
-    return n, tr
+    except Exception as err:  # noqa: BLE001 - nibabel raises many kinds for a bad header
+        raise ValueError(f"{path}: not a readable NIfTI image ({err}).") from err
+    if img.ndim != 4:
+        raise ValueError(f"{path}: NIfTI BOLD must be 4D (x, y, z, time), got {img.shape}")
+    bm = mask_brain_models(mask)
+    if tuple(img.shape[:3]) != tuple(bm.volume_shape):
+        raise ValueError(
+            f"{path}: image grid {img.shape[:3]} differs from the mask {mask} "
+            f"{bm.volume_shape}; resample one to the other."
+        )
+    return img, bm, int(img.shape[3]), float(img.header.get_zooms()[3])
 
 
-def check_run(bold_path, table, table_path, tr):
-    """Refuse a run whose TR or length differs from its stimulus table.
+def bold_header(path, mask=None):
+    """Number of TRs, TR and number of grayordinates (or mask voxels) of a BOLD file, from
+    its header alone, checked as when it is read (CIFTI: the 91,282-grayordinate space;
+    NIfTI: 4D on the mask's grid).
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        Naming the file, the fault and the fix.
+    """
+    if is_nifti(path):
+        _, bm, n_trs, tr = nifti_header(path, mask)
+        return n_trs, tr, len(bm)
+    n_trs, n_grayordinates, tr = dtseries_dims(path)
+    return n_trs, tr, n_grayordinates
+
+
+def bold_problems(path, n_trs, tr, table_path, mask=None):
+    """What is wrong with a BOLD run's header for its stimulus table: one message per
+    fault, each naming the file, the fault and the fix (empty when none).
+
+    The one check of a run's header; :func:`check_run` raises on it when a job reads the
+    run, the ``validate_inputs`` job reports it for every run before any job.
+
+    Parameters
+    ----------
+    path : str or Path
+    n_trs : int
+        TRs of the run's stimulus table.
+    tr : float
+        ``data.tr``.
+    table_path : str
+        The stimulus table (or what gives the run's length), for the messages.
+    mask : str, optional
+        ``data.mask`` (NIfTI data).
+    """
+    try:
+        n, file_tr, _ = bold_header(path, mask)
+    except (OSError, ValueError) as err:
+        return [str(err)]
+    problems = []
+    if abs(file_tr - tr) > TR_TOLERANCE:
+        problems.append(
+            f"{path}: TR is {file_tr} s but the stimulus table {table_path} (data.tr) "
+            f"uses {tr} s; fix data.tr or the data."
+        )
+    if n != n_trs:
+        problems.append(
+            f"{path}: {n} TRs, but the stimulus table {table_path} has {n_trs} TRs; "
+            "the BOLD run and the stimulus (video, segments) must match."
+        )
+    return problems
+
+
+def check_run(bold_path, table, table_path, tr, mask=None):
+    """Refuse a run whose header is bad or whose TR or length differs from its stimulus
+    table (:func:`bold_problems`).
 
     Raises
     ------
     ValueError
-        Naming both files and both values.
+        Naming both files and both values (every fault of the run).
     """
-    n, file_tr = bold_length(bold_path)
-    if abs(file_tr - tr) > TR_TOLERANCE:
-        raise ValueError(
-            f"{bold_path}: TR is {file_tr} s but the stimulus table {table_path} (data.tr) "
-            f"uses {tr} s; fix data.tr or the data."
-        )
-    if n != len(table):
-        raise ValueError(
-            f"{bold_path}: {n} TRs, but the stimulus table {table_path} has {len(table)} TRs; "
-            "the BOLD run and the stimulus (video, segments) must match."
-        )
+    problems = bold_problems(bold_path, len(table), tr, table_path, mask)
+    if problems:
+        raise ValueError("\n".join(problems))
 
 
 def zscore(data, axis=0):
@@ -259,7 +316,7 @@ def load_subject_bold(paths, tables, tr, drop_rest=True, mask=None, nonfinite="e
     for path, table in zip(paths, tables):
         table_path = table if not isinstance(table, pd.DataFrame) else "<stimulus table>"
         table = read_stimulus_table(table) if not isinstance(table, pd.DataFrame) else table
-        check_run(path, table, table_path, tr)
+        check_run(path, table, table_path, tr, mask)
         loaded.append(table)
     out, geometry = [], None
     no_data = constant = None
@@ -287,6 +344,7 @@ def load_subject_bold(paths, tables, tr, drop_rest=True, mask=None, nonfinite="e
         no_data |= bad
         constant |= flat
         out.append(zscore(kept))
+        del data, kept  # not alive while the next run is read
     bold = np.concatenate(out, axis=0)
     excluded = no_data | constant
     if excluded.all():

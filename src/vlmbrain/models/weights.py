@@ -5,6 +5,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import pickle
+import re
+import zipfile
 from pathlib import Path
 
 import torch
@@ -14,6 +17,86 @@ from vlmbrain.config import WEIGHT_SUFFIXES
 
 class WeightsNotFoundError(FileNotFoundError):
     """Weights (or a tokenizer vocabulary) that the config asks for are not available."""
+
+
+class CheckpointError(ValueError):
+    """A weights file that is refused (not readable as weights alone, or not the expected
+    kind of checkpoint), with the file named in the message."""
+
+
+SAFETENSORS_SUFFIX = ".safetensors"
+
+
+def read_weights(path, mmap=False):
+    """The content of a weights file, read without running any code stored in it.
+
+    ``.safetensors`` files are read with safetensors (a flat mapping of tensors); any
+    other file with ``torch.load(..., weights_only=True)``, which rebuilds tensors and
+    plain containers only. A pickle that needs any other object (a class of the program
+    that saved it, an optimizer, a callback) is refused, never loaded in full: unpickling
+    it could run any code.
+
+    Parameters
+    ----------
+    path : str or Path
+    mmap : bool
+        Map the tensors' storage instead of reading it (torch zip files; the keys and
+        shapes are then cheap to read whatever the file's size).
+
+    Raises
+    ------
+    CheckpointError
+        Naming the file: unreadable, or holding objects besides tensors (with the global
+        that was refused and how to re-save the weights alone).
+    """
+    path = Path(path)
+    if path.suffix == SAFETENSORS_SUFFIX:
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        try:
+            return load_file(str(path), device="cpu")
+        except (SafetensorError, OSError, ValueError) as err:
+            raise CheckpointError(f"{path}: not a readable safetensors file ({err}).") from err
+    try:
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+        except RuntimeError as err:
+            if not (mmap and "mmap" in str(err)):
+                raise
+            return torch.load(path, map_location="cpu", weights_only=True)  # legacy format
+    except pickle.UnpicklingError as err:
+        if "Weights only load failed" not in str(err) or "Unsupported operand" in str(err):
+            raise CheckpointError(
+                f"{path}: not a PyTorch checkpoint torch can read (not a pickle of tensors)."
+            ) from err
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(err))
+        needs = f" (the first needs {found.group(1)})" if found else ""
+        raise CheckpointError(
+            f"{path}: holds pickled Python objects besides tensors{needs} and is not "
+            "loaded: unpickling them could "
+            "run any code stored in the file (weights are read with torch.load(weights_only="
+            "True), never in full). Save its weights alone, once, where you trust the file: "
+            f"torch.save({{'state_dict': torch.load('{path}', weights_only=False)"
+            "['state_dict']}, 'weights.ckpt') (or safetensors.torch.save_file to a "
+            ".safetensors file), and point the config at the new file."
+        ) from err
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as err:
+        reason = _first_line(err) or "the file is empty or cut short"
+        raise CheckpointError(f"{path}: not a PyTorch checkpoint torch can read ({reason}).") from err
+
+
+def _first_line(err):
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def tensor_shapes(state):
+    """``{key: shape}`` of a mapping's tensor values (None when some value is not a
+    tensor)."""
+    if not all(isinstance(v, torch.Tensor) for v in state.values()):
+        return None
+    return {str(k): tuple(v.shape) for k, v in state.items()}
 
 
 def sha256_file(path, chunk=1 << 22):

@@ -101,19 +101,24 @@ def load_regressors(regressors_dir, stream, layer, n_trs, n_ans):
 
 
 def neurons_parcel_bold(*, bold, tables, parcel_bold, tr, drop_rest, parcellation, mask=(),
-                        parcellation_file=(), nonfinite="error"):
+                        parcellation_file=(), nonfinite="error", mem_mb=None):
     """Rule ``neurons_parcel_bold``: parcel-average BOLD of one subject (T_kept x P).
 
     ``mask`` is ``[data.mask]`` or empty; ``parcellation_file`` the dlabel file of a
     custom ``parcellation`` (declared so that the job reruns when it changes) or empty;
     ``nonfinite`` is ``data.nonfinite``. A parcel averages the grayordinates that have
-    data for this subject; one with none left is NaN (no data).
+    data for this subject; one with none left is NaN (no data). ``mem_mb`` is the rule's
+    ``resources.mem_mb`` (:mod:`vlmbrain.memory`).
     """
     bold_paths, mask = list(bold), single(mask)
+    from vlmbrain import memory
     from vlmbrain.fmri.bold import load_subject_bold
     from vlmbrain.neurons.parcels import load_parcellation, parcel_series
 
     names, index = load_parcellation(parcellation, mask=mask)  # checked before any BOLD is read
+    sizes = memory.bold_sizes(bold_paths, list(tables), drop_rest, mask)
+    memory.check_memory("neurons_parcel_bold", memory.parcel_bold_parts(sizes, len(names)),
+                        mem_mb)
     bold = load_subject_bold(list(bold_paths), list(tables), tr, drop_rest=drop_rest, mask=mask,
                              nonfinite=nonfinite)
     if bold.shape[1] != len(index):
@@ -130,11 +135,16 @@ def neurons_parcel_bold(*, bold, tables, parcel_bold, tr, drop_rest, parcellatio
     save_npz(parcel_bold, series=series, names=np.array(names))
 
 
-def neurons_subject(*, parcel_bold, activations, regressors, stats, ar_bins=100):
+def neurons_subject(*, parcel_bold, activations, regressors, stats, ar_bins=100, mem_mb=None):
     """Rule ``neurons_subject``: every AN of every layer of one model against one
-    subject's parcels (``activations`` gives the layers, ``regressors`` their series)."""
+    subject's parcels (``activations`` gives the layers, ``regressors`` their series).
+    ``mem_mb`` is the rule's ``resources.mem_mb`` (:mod:`vlmbrain.memory`)."""
+    from vlmbrain import memory
     from vlmbrain.stats import ar1_glm, fisher_z
 
+    T, P = memory.npz_shapes(parcel_bold)["series"]
+    layers = [heads * dim for _, _, heads, dim in layers_of(manifest_of(activations))]
+    memory.check_memory("neurons_subject", memory.neurons_subject_parts(T, P, layers), mem_mb)
     with np.load(parcel_bold) as data:
         Y, names = data["series"], data["names"]
     arrays = {"names": names}
@@ -249,18 +259,22 @@ def neurons_group(
 
 
 def neurons_cohort_bold(*, bold, tables, cohort, n_subjects, tr, drop_rest, mask=(),
-                        nonfinite="error"):
+                        nonfinite="error", mem_mb=None):
     """Rule ``neurons_cohort_bold``: cohort-mean BOLD (T_kept x V), loading one subject at
     a time; ``bold`` lists every subject's runs, subject after subject. Each grayordinate
     averages the subjects with data there (``nonfinite``: ``data.nonfinite``); NaN where
-    none has."""
+    none has. ``mem_mb`` is the rule's ``resources.mem_mb`` (:mod:`vlmbrain.memory`)."""
     bold, mask = list(bold), single(mask)
     if len(bold) % n_subjects:
         raise ValueError(f"{len(bold)} BOLD files do not split into {n_subjects} subjects")
     per = len(bold) // n_subjects
     bold_paths_by_subject = [bold[i * per : (i + 1) * per] for i in range(n_subjects)]
+    from vlmbrain import memory
     from vlmbrain.fmri.bold import load_subject_bold
     from vlmbrain.neurons.cohort import cohort_mean
+
+    sizes = memory.bold_sizes(bold_paths_by_subject[0], list(tables), drop_rest, mask)
+    memory.check_memory("neurons_cohort_bold", memory.cohort_bold_parts(sizes), mem_mb)
 
     def bolds():
         for paths in tqdm(bold_paths_by_subject, desc="subjects"):
@@ -286,13 +300,21 @@ def neurons_grayordinates(
     chunk_size=8192,
     seed=0,
     enrichment_q=0.05,
+    mem_mb=None,
 ):
     """Rule ``neurons_grayordinates``: every AN of every layer of one model against every
-    grayordinate of the cohort."""
+    grayordinate of the cohort. ``mem_mb`` is the rule's ``resources.mem_mb``
+    (:mod:`vlmbrain.memory`)."""
     out_npz, out_ans, out_summary, out_layers = counts, ans, summary, layers
+    from vlmbrain import memory
     from vlmbrain.networks.templates import load_networks
     from vlmbrain.neurons.cohort import GrayordinateEncoder
 
+    T, V = memory.npy_shape(cohort)
+    widths = [heads * dim for _, _, heads, dim in layers_of(manifest_of(activations))]
+    memory.check_memory("neurons_grayordinates",
+                        memory.grayordinates_parts(T, V, widths, chunk_size), mem_mb,
+                        fix="lower neurons.chunk_size")
     net_names, masks = load_networks(networks)
     target = np.load(cohort)
     encoder = GrayordinateEncoder(

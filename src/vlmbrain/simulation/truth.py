@@ -12,8 +12,66 @@ LIKE_STREAMS = ("image", "text")
 LIKE_POOL = 0.25  # share of a layer's ANs among which a ``like`` coupling draws its ANs
 
 
+def coupling_problems(couplings, streams, names):
+    """What is wrong with the couplings: a model, stream, layer or network that does not
+    exist, or a ``like`` that cannot apply. The one check of the couplings, run on the
+    config before any job (``validate_inputs``, ``streams`` from
+    :func:`vlmbrain.models.registry.model_streams`) and on the activations' manifests by
+    the ground truth job.
+
+    Parameters
+    ----------
+    couplings : list of dict
+        ``simulation.couplings``.
+    streams : dict
+        ``{model: {stream: n_layers}}``; a model mapped to None (its architecture is
+        not known) is not checked further.
+    names : list of str
+        Network names.
+
+    Returns
+    -------
+    list of str
+        One message per fault, naming ``simulation.couplings[i]`` and the fix.
+    """
+    problems = []
+    for i, c in enumerate(couplings):
+        where = f"simulation.couplings[{i}] ({c})"
+        if c["network"] not in names:
+            problems.append(f"{where}: network {c['network']!r} is not one of {list(names)}")
+        if c["model"] not in streams:
+            problems.append(f"{where}: model {c['model']!r} is not in models: {sorted(streams)}")
+            continue
+        layers = streams[c["model"]]
+        if layers is None:
+            continue
+        if c["stream"] not in layers:
+            problems.append(
+                f"{where}: {c['model']} has no stream {c['stream']!r}; its streams are "
+                f"{sorted(layers)}"
+            )
+            continue
+        n_layers = int(layers[c["stream"]])
+        if not 0 <= int(c["layer"]) < n_layers:
+            problems.append(
+                f"{where}: layer {c['layer']} does not exist; {c['model']} {c['stream']} has "
+                f"{n_layers} layers, so layer must be in 0..{n_layers - 1}"
+            )
+        like = c.get("like")
+        if like is not None:
+            if like not in LIKE_STREAMS:
+                problems.append(f"{where}: like must be one of {list(LIKE_STREAMS)}, not {like!r}")
+            elif not set(LIKE_STREAMS) <= set(layers):
+                problems.append(
+                    f"{where}: like needs a model with both image and text streams; "
+                    f"{c['model']} has {sorted(layers)}. Remove 'like' from this coupling."
+                )
+    return problems
+
+
 def check_couplings(couplings, manifests, names):
-    """Refuse couplings naming a model, stream, layer or network that does not exist.
+    """Refuse couplings naming a model, stream, layer or network that does not exist
+    (:func:`coupling_problems` on the activations' manifests).
 
     Parameters
     ----------
@@ -23,28 +81,19 @@ def check_couplings(couplings, manifests, names):
         ``{model: activations manifest}``.
     names : list of str
         Network names.
+
+    Raises
+    ------
+    ValueError
+        Listing every fault.
     """
-    for i, c in enumerate(couplings):
-        where = f"simulation.couplings[{i}] ({c})"
-        if c["model"] not in manifests:
-            raise ValueError(f"{where}: model {c['model']!r} is not in models: {sorted(manifests)}")
-        streams = manifests[c["model"]]["streams"]
-        if c["stream"] not in streams:
-            raise ValueError(f"{where}: {c['model']} has no stream {c['stream']!r} ({sorted(streams)})")
-        n_layers = int(streams[c["stream"]]["n_layers"])
-        if not 0 <= int(c["layer"]) < n_layers:
-            raise ValueError(f"{where}: layer must be in 0..{n_layers - 1}")
-        if c["network"] not in names:
-            raise ValueError(f"{where}: network {c['network']!r} is not one of {list(names)}")
-        like = c.get("like")
-        if like is not None:
-            if like not in LIKE_STREAMS:
-                raise ValueError(f"{where}: like must be one of {list(LIKE_STREAMS)}, not {like!r}")
-            if not set(LIKE_STREAMS) <= set(streams):
-                raise ValueError(
-                    f"{where}: like needs a model with both image and text streams; "
-                    f"{c['model']} has {sorted(streams)}. Remove 'like' from this coupling."
-                )
+    streams = {
+        model: {s: int(info["n_layers"]) for s, info in manifest["streams"].items()}
+        for model, manifest in manifests.items()
+    }
+    problems = coupling_problems(couplings, streams, names)
+    if problems:
+        raise ValueError("\n".join(problems))
 
 
 def span_r2(X, Z, n_components=8):

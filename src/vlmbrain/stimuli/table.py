@@ -11,6 +11,7 @@ marked, never modelled. ``frame_time`` is the TR midpoint in seconds into the vi
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -173,7 +174,18 @@ def read_captions(path, overlap="error"):
     DataFrame
         ``onset, duration, text``, sorted by onset.
     """
-    return check_captions(read_tsv(path), path, overlap)
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        where = f"data row {line - 1}" if line > 1 else "the header"
+        raise ValueError(
+            f"{path}: not UTF-8 text: byte {err.start} (0x{raw[err.start]:02x}), in line "
+            f"{line} ({where}), is not valid UTF-8. Save the captions table as UTF-8 (e.g. "
+            "iconv -f latin1 -t utf-8, or your editor's encoding setting)."
+        ) from err
+    return check_captions(read_tsv(io.StringIO(text)), path, overlap)
 
 
 def caption_per_tr(captions, n_trs, tr):
@@ -301,6 +313,19 @@ def read_stimulus_tables(paths):
     return pd.concat([read_stimulus_table(p) for p in paths], ignore_index=True)
 
 
+def check_image(path, what):
+    """Refuse an image that does not decode (``what`` names its role in the message)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+    except (OSError, ValueError, SyntaxError) as err:
+        raise ValueError(
+            f"{path}: {what} cannot be decoded ({err}); replace the image with a complete copy."
+        ) from err
+
+
 def list_frames(folder):
     """Image files of a frame folder, in name order (one image per TR)."""
     exts = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
@@ -308,6 +333,69 @@ def list_frames(folder):
     if not files:
         raise FileNotFoundError(f"{folder}: no image files (png, jpg, ...) found for the frames")
     return [str(p) for p in files]
+
+
+def read_run_segments(path, runs):
+    """Read the clip segment table (:func:`read_segments`) and refuse runs it names that
+    are not configured."""
+    seg = read_segments(path)
+    unknown = sorted(set(seg["run"]) - set(runs))
+    if unknown:
+        raise ValueError(
+            f"{path}: runs {unknown} are not in the configured runs {list(runs)}; fix the "
+            "segment table's run column or data.runs."
+        )
+    return seg
+
+
+def build_run_table(run, source, captions, segments, tr, frames_are_folders):
+    """Build and check the stimulus table of one run from its frames' source.
+
+    The run's length is read from the video's header (``floor(duration / TR)`` TRs) or
+    counted in its frame folder, and a video is checked to really hold frames until the
+    end of its last movie TR (:func:`vlmbrain.stimuli.video.check_video_covers`: a few
+    frames decoded, never the whole file). The one place where a run's length and frames
+    are checked, for the ``stimulus_tables`` and ``validate_inputs`` jobs.
+
+    Parameters
+    ----------
+    run : str
+    source : str
+        The run's video, or (``frames_are_folders``) its frame folder.
+    captions : DataFrame
+        The run's captions (:func:`read_captions`).
+    segments : DataFrame
+        The clip segments (:func:`read_run_segments`).
+    tr : float
+    frames_are_folders : bool
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        Naming the file: unreadable video, no frames, segments beyond the run, a
+        truncated video.
+    """
+    from vlmbrain.stimuli.video import check_video_covers, video_info
+
+    if frames_are_folders:
+        images = list_frames(source)
+        table = build_stimulus_table(run, len(images), tr, segments, captions, frames=images)
+        movie = np.flatnonzero((table["condition"] == "movie").to_numpy())
+        if movie.size:
+            check_image(images[int(movie[-1])], f"the frame of run {run}'s last movie TR, {int(movie[-1])}")
+        return table
+    info = video_info(source)
+    n_trs = int(np.floor(info["duration"] / tr + 1e-6))
+    table = build_stimulus_table(run, n_trs, tr, segments, captions, video=source)
+    movie = np.flatnonzero((table["condition"] == "movie").to_numpy())
+    if movie.size:
+        last = int(movie[-1])
+        check_video_covers(
+            source, float(table["onset"].iloc[last]) + tr,
+            why=f"the stimulus table of run {run} (its last movie TR, {last}, at "
+            f"TR = {tr} s; {n_trs} TRs from the header's duration)",
+        )
+    return table
 
 
 def write_stimulus_tables(runs, tr, frames, frames_are_folders, captions, segments, outputs, log=None,
@@ -340,30 +428,12 @@ def write_stimulus_tables(runs, tr, frames, frames_are_folders, captions, segmen
         Naming the file: overlapping captions, segments beyond the run, a truncated video.
     """
     from vlmbrain.io import write_tsv
-    from vlmbrain.stimuli.video import check_video_covers, video_info
 
-    seg = read_segments(segments)
-    unknown = sorted(set(seg["run"]) - set(runs))
-    if unknown:
-        raise ValueError(f"{segments}: runs {unknown} are not in the configured runs {runs}")
+    seg = read_run_segments(segments, runs)
     tables = []
     for run, source, cap_path in zip(runs, frames, captions):
         cap = read_captions(cap_path, overlap=caption_overlap)
-        if frames_are_folders:
-            images = list_frames(source)
-            table = build_stimulus_table(run, len(images), tr, seg, cap, frames=images)
-        else:
-            info = video_info(source)
-            n_trs = int(np.floor(info["duration"] / tr + 1e-6))
-            table = build_stimulus_table(run, n_trs, tr, seg, cap, video=source)
-            movie = np.flatnonzero((table["condition"] == "movie").to_numpy())
-            if movie.size:
-                last = int(movie[-1])
-                check_video_covers(
-                    source, float(table["onset"].iloc[last]) + tr,
-                    why=f"the stimulus table of run {run} (its last movie TR, {last}, at "
-                    f"TR = {tr} s; {n_trs} TRs from the header's duration)",
-                )
+        table = build_run_table(run, source, cap, seg, tr, frames_are_folders)
         tables.append(table)
         if log:
             movie = (table["condition"] == "movie").sum()

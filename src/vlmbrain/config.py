@@ -13,6 +13,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from vlmbrain.fmri.bold import NO_SURFACE, volumetric  # noqa: F401 (the workflow reads them here)
+
 # The ``simulation`` keys the synthetic movie depends on (couplings and noise are not
 # among them: changing a coupling must not rerun the movie and the model activations).
 MOVIE_KEYS = (
@@ -181,22 +183,6 @@ def captioning(config):
     """Whether the captions are generated from the frames (``captioning.enabled``) rather
     than read from ``data.captions``."""
     return bool(config.get("captioning", {}).get("enabled"))
-
-
-# Why NIfTI data have no surface figures (brain maps, network map, preferred-layer figure):
-# logged by the workflow and the depth jobs, shown in the report.
-NO_SURFACE = (
-    "the data are NIfTI volumes (data.mask's voxels), which have no fs_LR cortical surface "
-    "to draw on; the maps themselves are written (CIFTI files on the mask's voxels)"
-)
-
-
-def volumetric(config):
-    """Whether the BOLD runs are NIfTI images (on the voxels of ``data.mask``) rather than
-    CIFTI dense time series."""
-    from vlmbrain.fmri.bold import is_nifti
-
-    return is_nifti(config["data"]["bold"])
 
 
 def network_atlas(config):

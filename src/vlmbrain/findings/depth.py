@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap, Normalize  # noqa: E402
 
-from vlmbrain.config import NO_SURFACE  # noqa: E402
+from vlmbrain.fmri.bold import NO_SURFACE  # noqa: E402
 from vlmbrain.encoding.atoms import layer_files  # noqa: E402
 from vlmbrain.findings import brainmaps, line_figures  # noqa: E402
 from vlmbrain.fmri.cifti import write_dlabel  # noqa: E402

@@ -371,3 +371,17 @@ def brain_models_of(path, mask=None):
         return mask_brain_models(mask)
     img = nib.load(Path(path))
     return img.header.get_axis(1)
+
+
+# Why NIfTI data have no surface figures (brain maps, network map, preferred-layer figure):
+# logged by the workflow and the depth jobs, shown in the report.
+NO_SURFACE = (
+    "the data are NIfTI volumes (data.mask's voxels), which have no fs_LR cortical surface "
+    "to draw on; the maps themselves are written (CIFTI files on the mask's voxels)"
+)
+
+
+def volumetric(config):
+    """Whether the BOLD runs are NIfTI images (on the voxels of ``data.mask``) rather than
+    CIFTI dense time series."""
+    return is_nifti(config["data"]["bold"])

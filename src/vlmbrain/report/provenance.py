@@ -7,7 +7,7 @@ import html
 import pandas as pd
 import yaml
 
-from vlmbrain.config import NO_SURFACE, volumetric
+from vlmbrain.fmri.bold import NO_SURFACE, volumetric
 from vlmbrain.models.files import load_activations
 from vlmbrain.findings.recovery import recovery_summary
 from vlmbrain.io import read_tsv

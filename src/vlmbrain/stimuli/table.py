@@ -313,19 +313,6 @@ def read_stimulus_tables(paths):
     return pd.concat([read_stimulus_table(p) for p in paths], ignore_index=True)
 
 
-def check_image(path, what):
-    """Refuse an image that does not decode (``what`` names its role in the message)."""
-    from PIL import Image
-
-    try:
-        with Image.open(path) as image:
-            image.load()
-    except (OSError, ValueError, SyntaxError) as err:
-        raise ValueError(
-            f"{path}: {what} cannot be decoded ({err}); replace the image with a complete copy."
-        ) from err
-
-
 def list_frames(folder):
     """Image files of a frame folder, in name order (one image per TR)."""
     exts = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
@@ -375,7 +362,7 @@ def build_run_table(run, source, captions, segments, tr, frames_are_folders):
         Naming the file: unreadable video, no frames, segments beyond the run, a
         truncated video.
     """
-    from vlmbrain.stimuli.video import check_video_covers, video_info
+    from vlmbrain.stimuli.video import check_image, check_video_covers, video_info
 
     if frames_are_folders:
         images = list_frames(source)

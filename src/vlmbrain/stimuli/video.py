@@ -47,6 +47,17 @@ def video_info(path):
         raise ValueError(f"{path}: not a readable video file ({err}).") from err
 
 
+def check_image(path, what):
+    """Refuse an image (a frame folder's) that does not decode; ``what`` names its role."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+    except (OSError, ValueError, SyntaxError) as err:
+        raise ValueError(
+            f"{path}: {what} cannot be decoded ({err}); replace the image with a complete copy."
+        ) from err
+
+
 def write_video(path, frames, fps, codec="mpeg4", quality=2):
     """Write RGB uint8 frames (H x W x 3) to a video file, atomically.
 

@@ -149,17 +149,6 @@ def last_decodable_time(path):
     return None
 
 
-def check_image(path, what):
-    """Refuse an image that does not decode (``what`` names its role in the message)."""
-    try:
-        with Image.open(path) as image:
-            image.load()
-    except (OSError, ValueError, SyntaxError) as err:
-        raise ValueError(
-            f"{path}: {what} cannot be decoded ({err}); replace the image with a complete copy."
-        ) from err
-
-
 def check_video_covers(path, until, why="the stimulus table"):
     """Refuse a video whose decodable frames stop before ``until`` seconds.
 

@@ -222,6 +222,7 @@ def _create_from_file(key, arch, path, kwargs=None):
     with weights_only=True); a mismatch names the file and every key."""
     import open_clip
 
+    read_weights(path, mmap=True)  # refuses a file holding more than tensors, naming it
     try:
         return open_clip.create_model(arch, pretrained=str(path), **(kwargs or {}), **safe_load())
     except RuntimeError as err:

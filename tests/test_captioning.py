@@ -81,8 +81,8 @@ def test_missing_model_says_how(tmp_path):
 def custom_data(root, model, runs=("A", "B"), n_trs=20):
     """A custom data set without captions tables: a video and clip segments per run (a
     clip, then the validation clip repeated in every run), and the BOLD files the config
-    names (placeholders: the captioning runs below stop at the stimulus tables, and the
-    configuration checks only that they exist); the config overlay that captions it."""
+    names (noise with real headers, which validate_inputs reads; the captioning runs below
+    stop at the stimulus tables); the config overlay that captions it."""
     from vlmbrain.stimuli.video import write_video
 
     rng = np.random.default_rng(1)
@@ -96,11 +96,15 @@ def custom_data(root, model, runs=("A", "B"), n_trs=20):
     for run in runs:
         rows += [f"{run}\tclip_{run}\t2\t11\tfalse", f"{run}\trepeat\t13\t18\ttrue"]
     (movie / "segments.tsv").write_text("\n".join(rows) + "\n")
+    from vlmbrain.fmri.cifti import template_brain_models, write_dtseries
+
+    n_grayordinates = len(template_brain_models())
     for sub in ("s1", "s2"):
         for run in runs:
             path = root / "bold" / f"sub-{sub}_{run}.dtseries.nii"
             path.parent.mkdir(exist_ok=True)
-            path.write_bytes(b"")
+            # real headers (validate_inputs reads them before anything runs); noise data
+            write_dtseries(path, rng.standard_normal((n_trs, n_grayordinates)), tr=1.0)
     overlay = {
         "data": {
             "source": "custom",

@@ -1,4 +1,4 @@
-"""Memory guard (issue 16, item 7): the encoding, attribution and per-neuron jobs estimate
+"""Memory guard: the encoding, attribution and per-neuron jobs estimate
 their memory need from input sizes (headers only) before loading, and stop early, with the
 estimate and the rule's ``mem_mb``, when it exceeds it.
 

@@ -1,4 +1,4 @@
-"""Checkpoints are read safely and refused clearly (issue 16, item 4).
+"""Checkpoints are read safely and refused clearly.
 
 Every weights file is read with ``torch.load(weights_only=True)`` or safetensors, never in
 full: a file holding any pickled object besides tensors is refused, naming the file, and

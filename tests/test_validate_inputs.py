@@ -1,4 +1,4 @@
-"""Every cheap check runs first, in the ``validate_inputs`` job (issue 16, item 1).
+"""Every cheap check runs first, in the ``validate_inputs`` job.
 
 One test per bad input: each asserts that the message names the file (or config key) and
 the fault, that it comes before any model is built or any BOLD data is read (the

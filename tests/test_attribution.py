@@ -160,6 +160,13 @@ def test_recovery_reads_unique_detection_with_the_marginal_sign():
     # language at the image layer and vision at the text layer are planted only from the
     # other modality: 4 rows, of which one is detected_unique
     assert summary["unique_checked_false"] == 4 and summary["unique_false"] == 1
+    assert summary["unique_cells"] == 4 and summary["unique_cells_detected"] == 3
+    # pure noise: nothing planted, so nothing is checked, and every cell is counted
+    empty = truth.iloc[:0]
+    noise = unique_summary(add_unique_detection(rec.assign(planted=False), attribution, empty), empty)
+    assert noise["unique_checked_planted"] == 0 and noise["unique_checked_false"] == 0
+    assert np.isnan(noise["unique_false_rate"])
+    assert noise["unique_cells"] == 4 and noise["unique_cells_detected"] == 3
 
 
 def test_group_test_scale_keeps_pure_noise_calibrated():

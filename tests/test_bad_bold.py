@@ -151,8 +151,10 @@ def encoded(workspace):
             encoding_jobs.noise_ceiling(bold=ws["bold"][s], tables=ws["tables"], ceiling=ceiling,
                                         tr=1.0, mask=[ws["mask"]], nonfinite=mode)
             ceilings.append(np.load(ceiling)["ceiling"])
+        # the ordinary t (compared with scipy below; the moderated one keeps the same
+        # per-grayordinate subjects and degrees of freedom, plus its prior's)
         encoding_jobs.group(encoding=dirs, geometry=ws["bold"][0][0], group=root / "group" / "m",
-                            q=0.05, mask=[ws["mask"]])
+                            q=0.05, mask=[ws["mask"]], moderated=False)
     finally:
         logger.removeHandler(records)
     subjects = []

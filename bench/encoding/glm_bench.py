@@ -9,6 +9,7 @@ Usage::
 nilearn is timed on ``--nilearn-voxels`` grayordinates and extrapolated linearly (its
 cost is per AR bin and per grayordinate); both are printed. Peak memory is the peak of
 numpy allocations (tracemalloc) during the fit, added to the BOLD array itself.
+``python -m bench`` runs :func:`rows` as part of the whole table.
 """
 
 from __future__ import annotations
@@ -19,8 +20,12 @@ import tracemalloc
 
 import numpy as np
 
-from vlmbrain.stats import add_intercept, ar1_glm
 from vlmbrain.encoding.ridge import ridge_loro
+from vlmbrain.stats import add_intercept, ar1_glm
+
+HCP = {"n_vox": 91282, "trs": 3600, "atoms": 64}
+FAST = {"n_vox": 2000, "trs": 300, "atoms": 16}
+ALPHAS = [0.1, 1, 10, 100, 1000, 10000]
 
 
 def ols_with_residuals(Y, X, chunk_size):
@@ -39,6 +44,7 @@ def ols_with_residuals(Y, X, chunk_size):
 
 
 def timed(fn, *a, **k):
+    """``(result, seconds, peak bytes of numpy allocations)`` of one call."""
     tracemalloc.start()
     t = time.perf_counter()
     res = fn(*a, **k)
@@ -46,6 +52,79 @@ def timed(fn, *a, **k):
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return res, dt, peak
+
+
+def simulated_bold(n_vox, trs, atoms, seed=0):
+    """Atoms (T x K) and AR(1) noise BOLD with some signal from the first 8 atoms (T x V).
+
+    Returns
+    -------
+    D : ndarray (T, K) float32
+    Y : ndarray (T, V) float32
+        AR(1) noise with coefficients spread over 0 to 0.6, plus the atoms' signal.
+    """
+    rng = np.random.default_rng(seed)
+    D = rng.standard_normal((trs, atoms)).astype(np.float32)
+    Y = rng.standard_normal((trs, n_vox), dtype=np.float32)
+    rho = rng.uniform(0.0, 0.6, n_vox).astype(np.float32)
+    for t in range(1, trs):
+        Y[t] += rho * Y[t - 1]
+    k = min(8, atoms)
+    Y += D[:, :k] @ (0.1 * rng.standard_normal((k, n_vox))).astype(np.float32)
+    return D, Y
+
+
+def measure(n_vox, trs, atoms, chunk_size=20000, nilearn_voxels=4000, ridge=False, seed=0):
+    """Time plain OLS, the AR(1) GLM and nilearn's ``run_glm(noise_model='ar1')`` on one dataset.
+
+    Returns
+    -------
+    dict
+        Seconds (``ols_s``, ``glm_s``, ``nilearn_s`` extrapolated from ``nilearn_voxels``
+        grayordinates, ``ridge_s`` when asked), peaks in MiB (BOLD plus extra) and
+        ``bold_mib``.
+    """
+    D, Y = simulated_bold(n_vox, trs, atoms, seed)
+    X = add_intercept(D)
+    _, t_ols, m_ols = timed(ols_with_residuals, Y, X, chunk_size)
+    _, t_glm, m_glm = timed(ar1_glm, Y, X, 100, chunk_size=chunk_size)
+
+    from nilearn.glm.first_level import run_glm
+
+    nv = min(nilearn_voxels, n_vox)
+    Y64 = Y[:, :nv].astype(np.float64)
+    _, t_nl_sub, _ = timed(run_glm, Y64, X.astype(np.float64), "ar1", 100)
+    bold = Y.nbytes / 2**20
+    out = {
+        "bold_mib": bold,
+        "ols_s": t_ols, "ols_peak_mib": bold + m_ols / 2**20,
+        "glm_s": t_glm, "glm_peak_mib": bold + m_glm / 2**20,
+        "nilearn_s": t_nl_sub * n_vox / nv, "nilearn_voxels": nv,
+    }
+    if ridge:
+        runs = np.repeat(np.arange(4), int(np.ceil(trs / 4)))[:trs]
+        _, t_ridge, m_ridge = timed(ridge_loro, D, Y, runs, ALPHAS, chunk_size)
+        out.update(ridge_s=t_ridge, ridge_peak_mib=bold + m_ridge / 2**20)
+    return out
+
+
+def rows(fast):
+    """The table's GLM lines: against plain OLS, against nilearn, and the peak memory."""
+    from bench.table import Row
+
+    size = FAST if fast else HCP
+    m = measure(**size, nilearn_voxels=100 if fast else 4000)
+    shape = f"{size['n_vox']:,} grayordinates x {size['trs']:,} TRs x {size['atoms']} atoms, float32"
+    ols = Row("glm_vs_ols", "AR(1) GLM", m["glm_s"], "plain OLS with residuals (GEMM bound)", m["ols_s"],
+              "ratio <= 2.5", m["glm_s"] <= 2.5 * m["ols_s"], shape,
+              f"peak {m['glm_peak_mib']:.0f} MiB, BOLD {m['bold_mib']:.0f} MiB", m)
+    nil = Row("glm_vs_nilearn", "AR(1) GLM", m["glm_s"], "nilearn run_glm(noise_model='ar1')", m["nilearn_s"],
+              "ratio <= 0.1", m["glm_s"] <= 0.1 * m["nilearn_s"], shape,
+              f"nilearn timed on {m['nilearn_voxels']:,} grayordinates, extrapolated linearly")
+    peak = m["glm_peak_mib"] / m["bold_mib"]
+    mem = Row("glm_peak_memory", "AR(1) GLM peak / BOLD array", None, target="peak <= 2x BOLD",
+              met=peak <= 2, size=shape, note=f"peak / BOLD = {peak:.2f}", extra={"peak_over_bold": peak})
+    return [ols, nil, mem]
 
 
 def main():
@@ -58,48 +137,23 @@ def main():
     ap.add_argument("--ridge", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-
-    rng = np.random.default_rng(args.seed)
     n_vox = int(round(91282 * args.scale))
-    D = rng.standard_normal((args.trs, args.atoms)).astype(np.float32)
-    X = add_intercept(D)
-    Y = rng.standard_normal((args.trs, n_vox), dtype=np.float32)
-    # AR(1) noise with a spread of coefficients, plus some signal
-    rho = rng.uniform(0.0, 0.6, n_vox).astype(np.float32)
-    for t in range(1, args.trs):
-        Y[t] += rho * Y[t - 1]
-    Y += D[:, :8] @ (0.1 * rng.standard_normal((8, n_vox))).astype(np.float32)
-    bold_mb = Y.nbytes / 2**20
-    print(f"data: {args.trs} TRs x {n_vox} grayordinates x {args.atoms} atoms, float32 "
-          f"(BOLD {bold_mb:.0f} MiB), chunk {args.chunk_size}")
-
-    _, t_ols, m_ols = timed(ols_with_residuals, Y, X, args.chunk_size)
-    _, t_glm, m_glm = timed(ar1_glm, Y, X, 100, chunk_size=args.chunk_size)
-
-    from nilearn.glm.first_level import run_glm
-
-    nv = min(args.nilearn_voxels, n_vox)
-    Y64 = Y[:, :nv].astype(np.float64)
-    _, t_nl_sub, _ = timed(run_glm, Y64, X.astype(np.float64), "ar1", 100)
-    t_nl = t_nl_sub * n_vox / nv
-
+    print(f"data: {args.trs} TRs x {n_vox} grayordinates x {args.atoms} atoms, float32, "
+          f"chunk {args.chunk_size}")
+    m = measure(n_vox, args.trs, args.atoms, args.chunk_size, args.nilearn_voxels, args.ridge, args.seed)
     rows = [
-        ("plain OLS + residuals (GEMM bound)", t_ols, m_ols),
-        ("vlmbrain AR(1) GLM", t_glm, m_glm),
-        (f"nilearn run_glm(ar1) (timed on {nv}, extrapolated)", t_nl, None),
+        ("plain OLS + residuals (GEMM bound)", m["ols_s"], m["ols_peak_mib"]),
+        ("vlmbrain AR(1) GLM", m["glm_s"], m["glm_peak_mib"]),
+        (f"nilearn run_glm(ar1) (timed on {m['nilearn_voxels']}, extrapolated)", m["nilearn_s"], None),
     ]
     if args.ridge:
-        runs = np.repeat(np.arange(4), int(np.ceil(args.trs / 4)))[: args.trs]
-        _, t_ridge, m_ridge = timed(ridge_loro, D, Y, runs, [0.1, 1, 10, 100, 1000, 10000],
-                                    args.chunk_size)
-        rows.append(("vlmbrain LORO ridge (4 runs, 6 alphas)", t_ridge, m_ridge))
+        rows.append(("vlmbrain LORO ridge (4 runs, 6 alphas)", m["ridge_s"], m["ridge_peak_mib"]))
     print(f"{'step':<52}{'seconds':>10}{'peak MiB (BOLD + extra)':>26}")
-    for name, t, m in rows:
-        mem = "" if m is None else f"{bold_mb + m / 2**20:.0f}"
-        print(f"{name:<52}{t:>10.2f}{mem:>26}")
-    print(f"AR(1) GLM / OLS: {t_glm / t_ols:.2f}x (target <= 2.5x); nilearn / AR(1) GLM: "
-          f"{t_nl / t_glm:.1f}x (target >= 10x); peak / BOLD: "
-          f"{(bold_mb + m_glm / 2**20) / bold_mb:.2f} (target <= 2)")
+    for name, t, mem in rows:
+        print(f"{name:<52}{t:>10.2f}{'' if mem is None else f'{mem:.0f}':>26}")
+    print(f"AR(1) GLM / OLS: {m['glm_s'] / m['ols_s']:.2f}x (target <= 2.5x); nilearn / AR(1) GLM: "
+          f"{m['nilearn_s'] / m['glm_s']:.1f}x (target >= 10x); peak / BOLD: "
+          f"{m['glm_peak_mib'] / m['bold_mib']:.2f} (target <= 2)")
 
 
 if __name__ == "__main__":

@@ -8,12 +8,14 @@ Usage::
 For each model of the config (full size, the configured weights) it times the same batches
 of synthetic frames and captions twice: a plain forward pass, and the same pass with AN
 capture hooks on every attention layer; overhead = capture / plain - 1 (target <= 10%).
+``python -m bench`` runs :func:`rows` as part of the whole table.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -56,6 +58,67 @@ def _time(model, frames, texts, kind, batch, capture_sites, an):
     return time.perf_counter() - start
 
 
+def measure(config, models=None, n=32, batch_size=16, threads=2, repeats=2):
+    """Time plain forward passes and extraction with AN capture for each model and input kind.
+
+    Parameters
+    ----------
+    config : dict
+        A workflow config (its ``models``, ``an`` and ``extraction`` sections).
+    models : list of str, optional
+        Model keys (default: all of the config's).
+
+    Returns
+    -------
+    list of dict
+        One per (model, input kind): ``model``, ``input``, ``n``, ``plain_s``, ``capture_s``
+        (best of the repeats, interleaved so that machine load hits both alike).
+    """
+    torch.set_num_threads(threads)
+    an = {"tensor": "context", "pooling": "mean", "fusion_attention": "cross", **config.get("an", {})}
+    ex = config.get("extraction", {})
+    frames, texts = _inputs(n)
+    out = []
+    for key in models or list(config["models"]):
+        model = build_model(key, config["models"][key], seed=ex.get("seed", 0), cache_dir=ex.get("cache_dir"))
+        sites = model.sites(an["fusion_attention"])
+        for kind in sorted(set(model.inputs.values())):
+            _time(model, frames[:2], texts[:2], kind, 2, sites, an)  # warm-up
+            plain, capture = float("inf"), float("inf")
+            for _ in range(repeats):
+                plain = min(plain, _time(model, frames, texts, kind, batch_size, None, an))
+                capture = min(capture, _time(model, frames, texts, kind, batch_size, sites, an))
+            label = {IMAGE: "frames", TEXT: "captions", JOINT: "frame+caption"}[kind]
+            out.append({"model": key, "input": label, "n": n, "plain_s": plain, "capture_s": capture})
+    return out
+
+
+def rows(fast):
+    """The table's extraction lines: per model and input, capture against a plain forward pass.
+
+    ``--fast`` uses the test suite's tiny models (same code, random weights, 32-pixel
+    images); the full mode the default config's full-size models (random weights).
+    """
+    from bench.table import Row
+
+    root = Path(__file__).resolve().parents[2]
+    path = root / ("tests/config/tiny.yaml" if fast else "config/config.yaml")
+    config = yaml.safe_load(path.read_text())
+    if fast:
+        full = yaml.safe_load((root / "config/config.yaml").read_text())
+        config = {**full, "models": config["models"]}
+    kw = dict(n=8, batch_size=4, repeats=2) if fast else {}
+    out = []
+    for m in measure(config, **kw):
+        size = f"{m['n']} {m['input']}, {'tiny' if fast else 'full-size'} model, random weights"
+        out.append(Row(
+            f"extraction_{m['model']}_{m['input']}", "extraction with AN capture", m["capture_s"],
+            "plain forward pass", m["plain_s"], "ratio <= 1.10", m["capture_s"] <= 1.1 * m["plain_s"], size,
+            f"{m['n'] / m['capture_s']:.2f} {m['input']}/s with capture", m,
+        ))
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", default="config/config.yaml")
@@ -66,29 +129,16 @@ def main():
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
     config = yaml.safe_load(open(args.config))
-    torch.set_num_threads(args.threads)
-    an = {"tensor": "context", "pooling": "mean", "fusion_attention": "cross", **config.get("an", {})}
-    ex = config.get("extraction", {})
-    frames, texts = _inputs(args.n)
     print(f"torch {torch.__version__}, {args.threads} threads, {args.n} stimuli, batch {args.batch_size}")
     header = f"{'model':10s} {'input':8s} {'plain/s':>9s} {'capture/s':>10s} {'overhead':>9s}"
     print(header)
     print("-" * len(header))
-    for key in args.models or list(config["models"]):
-        model = build_model(key, config["models"][key], seed=ex.get("seed", 0), cache_dir=ex.get("cache_dir"))
-        sites = model.sites(an["fusion_attention"])
-        for kind in sorted(set(model.inputs.values())):
-            _time(model, frames[:2], texts[:2], kind, 2, sites, an)  # warm-up
-            plain, capture = float("inf"), float("inf")
-            for _ in range(args.repeats):  # interleaved, best of each: robust to machine load
-                plain = min(plain, _time(model, frames, texts, kind, args.batch_size, None, an))
-                capture = min(capture, _time(model, frames, texts, kind, args.batch_size, sites, an))
-            label = {IMAGE: "frames", TEXT: "captions", JOINT: "frame+caption"}[kind]
-            print(
-                f"{key:10s} {label:8s} {args.n / plain:9.2f} {args.n / capture:10.2f} "
-                f"{100 * (capture / plain - 1):8.1f}%",
-                flush=True,
-            )
+    for m in measure(config, args.models, args.n, args.batch_size, args.threads, args.repeats):
+        print(
+            f"{m['model']:10s} {m['input']:8s} {args.n / m['plain_s']:9.2f} {args.n / m['capture_s']:10.2f} "
+            f"{100 * (m['capture_s'] / m['plain_s'] - 1):8.1f}%",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

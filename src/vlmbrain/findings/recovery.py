@@ -191,20 +191,28 @@ def unique_summary(recovery, ground_truth):
         ``unique_false``: rows at those layers whose network has no plant of the layer's
         modality (planted only from the other modality, or not at all) and how many are
         ``detected_unique``; ``unique_false_rate`` (their ratio). Fusion streams' rows
-        are not counted (reported with their ``unique_share``).
+        are not counted (reported with their ``unique_share``). Over the whole run:
+        ``unique_cells`` (model, stream, layer, network) and ``unique_cells_detected``,
+        those with a ``detected_unique`` row of either sign (on pure noise, the false
+        discoveries of the attribution).
     """
     gt = ground_truth.assign(_modality=[modality(s, lk) for s, lk in
                                         zip(ground_truth["stream"], ground_truth.get("like", [None] * len(ground_truth)))])
     nets_by_modality = {m: set(g["network"]) for m, g in gt.groupby("_modality")}
     layers = {(m, s, int(la)) for m, s, la in gt[["model", "stream", "layer"]].values if s in ("image", "text")}
-    at = recovery[[(m, s, int(la)) in layers for m, s, la in recovery[["model", "stream", "layer"]].values]]
+    at = recovery[np.array([(m, s, int(la)) in layers for m, s, la in
+                            recovery[["model", "stream", "layer"]].values], bool)]
     planted = at[at["planted"].astype(bool)]
-    false = at[[n not in nets_by_modality.get(s, set()) for s, n in at[["stream", "network"]].values]]
+    false = at[np.array([n not in nets_by_modality.get(s, set()) for s, n in
+                         at[["stream", "network"]].values], bool)]
     n_false = int(false["detected_unique"].sum())
+    cells = recovery.groupby(["model", "stream", "layer", "network"])["detected_unique"].any()
     return {
         "unique_checked_planted": len(planted),
         "unique_hits": int(planted["detected_unique"].sum()),
         "unique_checked_false": len(false),
         "unique_false": n_false,
         "unique_false_rate": n_false / len(false) if len(false) else np.nan,
+        "unique_cells": len(cells),
+        "unique_cells_detected": int(cells.sum()),
     }

@@ -160,7 +160,9 @@ def write_recovery_page(path, recovery, unique=None):
             "reference (<code>unique_hits</code> of <code>unique_checked_planted</code>), and "
             "rows whose network is planted only from the other modality or not at all that "
             "are nevertheless <code>detected_unique</code> (<code>unique_false</code> of "
-            "<code>unique_checked_false</code>). <code>unique_share</code> in the table below "
+            "<code>unique_checked_false</code>); over the whole run, the (model, stream, layer, "
+            "network) cells with a <code>detected_unique</code> row (<code>unique_cells_detected"
+            "</code> of <code>unique_cells</code>). <code>unique_share</code> in the table below "
             "is the share of a planted signal that its stream's references do not explain: "
             "the most that unique variance can find of it.</p>",
         ))

@@ -1,0 +1,1 @@
+"""Benchmarks of the workflow beside their references; ``python -m bench`` runs them all."""

@@ -1,0 +1,37 @@
+"""``python -m bench --fast`` finishes and writes its table as JSON and CSV (no timing asserted)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+from conftest import ROOT
+
+LINES = {
+    "glm_vs_ols", "glm_vs_nilearn", "glm_peak_memory", "ridge_vs_himalaya", "attribution_vs_himalaya",
+    "hrf_vs_nilearn", "sdl_per_layer", "extraction_clip_frames", "extraction_clip_captions",
+    "extraction_meter_frame+caption", "extraction_vit_frames", "extraction_roberta_captions",
+    "neurons_parcel_vs_gemm", "neurons_grayordinate_vs_gemm", "dag_hcp7t", "noop_rerun", "end_to_end",
+}
+
+
+def test_bench_fast_writes_its_table(tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-m", "bench", "--fast", "--out", str(tmp_path)],
+                         cwd=ROOT, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    table = json.loads((tmp_path / "bench.json").read_text())
+    assert table["mode"] == "fast"
+    assert {"device", "cpu_count", "versions"} <= set(table["machine"])
+    rows = {r["line"]: r for r in table["rows"]}
+    assert set(rows) == LINES
+    # without a finished run the two lines that read one are skipped, with the reason
+    assert rows["noop_rerun"]["note"].startswith("skipped") and rows["end_to_end"]["note"].startswith("skipped")
+    measured = [r for r in rows.values() if r["reference"]]
+    assert all(r["ours_s"] > 0 and r["reference_s"] > 0 and r["ratio"] > 0 for r in measured)
+    assert rows["dag_hcp7t"]["ours_s"] > 0 and rows["dag_hcp7t"]["met"] is not None
+    with (tmp_path / "bench.csv").open() as f:
+        assert [r["line"] for r in csv.DictReader(f)] == [r["line"] for r in table["rows"]]

@@ -1,5 +1,6 @@
 # vlmbrain: neuron-level encoding of vision-language models in movie-watching fMRI.
-# Config, validation (in common.smk), the rules of each stage, and the final targets.
+# Config, validation (of the config in common.smk, of the inputs when a run starts in
+# validate.smk), the rules of each stage, and the final targets.
 from snakemake.utils import min_version
 
 min_version("9.0")

@@ -27,7 +27,6 @@ from tiny import TINY
 # Every rule of the tiny workflow by what it depends on: shared work done once for all
 # subjects, one subject's own jobs, and the steps that aggregate over subjects.
 SHARED = {
-    "validate_inputs",
     "synthetic_movie",
     "stimulus_tables",
     "networks",
@@ -64,13 +63,7 @@ AGGREGATES = {
     "all",
 }
 # What extraction does not reach: the movie, its stimulus tables and the networks.
-BEFORE_EXTRACTION = {
-    "validate_inputs",
-    "synthetic_movie",
-    "stimulus_tables",
-    "networks",
-    "network_map",
-}
+BEFORE_EXTRACTION = {"synthetic_movie", "stimulus_tables", "networks", "network_map"}
 
 
 class Job(NamedTuple):
@@ -260,17 +253,13 @@ def test_adding_a_subject_to_real_data_reruns_it_and_the_aggregates(finished, tm
         },
     )
     before = dry_run(finished, configfiles=[data])
-    # the same files read as real data: the validation (it now checks the BOLD files),
-    # report-level steps (the provenance page and the neuron catalogue no longer read a
-    # ground truth) and what follows them; the validation's new report reruns nothing
-    assert {j.rule for j in before} <= AGGREGATES | {"validate_inputs"}
+    # the same files read as real data: only report-level steps (the provenance page and
+    # the neuron catalogue no longer read a ground truth) and what follows them
+    assert {j.rule for j in before} <= AGGREGATES
     subjects.write_text("sim01\nsim02\nsim03\nnew01  # added\n")
     found = dry_run(finished, configfiles=[data])
     dag = every_job(finished, configfiles=[data])
-    expected = {
-        j for j in dag
-        if j.subject == "new01" or j.rule in AGGREGATES | {"validate_inputs"}
-    }
+    expected = {j for j in dag if j.subject == "new01" or j.rule in AGGREGATES}
     assert_jobs(found, expected)
     assert {j.rule for j in found if j.subject} == PER_SUBJECT - {"simulate_bold"}
 

@@ -1,11 +1,12 @@
-"""Every cheap check runs first, in the ``validate_inputs`` job.
+"""Every cheap check runs first, when the workflow starts (``validate_inputs``, the
+workflow's ``onstart`` handler).
 
 One test per bad input: each asserts that the message names the file (or config key) and
 the fault, that it comes before any model is built or any BOLD data is read (the
 builders, the weight loading, the BOLD data readers and the full video decoder fail the
-test if called) and that the job leaves no output. Then all faults at once, reported
-together, and the real workflow on real-data inputs: the validation fails first and no
-job that builds a model or reads BOLD starts.
+test if called) and that nothing but the validation's log is written. Then all faults at
+once, reported together, and the real workflow on real-data inputs: it stops before its
+first job, naming every fault.
 """
 
 import shutil
@@ -95,7 +96,7 @@ def _inputs(root, **change):
         segments=str(root / "segments.tsv"),
         bold=[str(root / f"sub-{s}_{run}.dtseries.nii") for s in SUBJECTS for run in RUNS],
         subjects=SUBJECTS,
-        report=str(root / "out" / "validation" / "inputs.json"),
+        log_file=str(root / "out" / "logs" / "validate_inputs.log"),
         runs=RUNS, tr=TR, frames_dir=False, models=models, couplings=COUPLINGS,
         networks=NETWORKS,
     )
@@ -138,13 +139,14 @@ def nothing_expensive(monkeypatch):
 
 
 def faults(kwargs):
-    """The fault messages of a failing validation; checks that it wrote nothing."""
+    """The fault messages of a failing validation; checks that it wrote nothing but its
+    log, which holds the same message."""
     with pytest.raises(InputError) as err:
         validate_inputs(**kwargs)
-    assert not Path(kwargs["report"]).exists()
-    assert not Path(kwargs["report"]).parent.exists() or not any(
-        Path(kwargs["report"]).parent.iterdir())
     message = str(err.value)
+    log_file = Path(kwargs["log_file"])
+    assert log_file.read_text() == message + "\n"
+    assert [p for p in log_file.parents[1].rglob("*") if p.is_file()] == [log_file]
     header, *lines = message.split("\n  - ")
     assert header.endswith("found before any model is built or any BOLD is read (each names "
                            "the file or config key, the fault and the fix):")
@@ -161,9 +163,10 @@ def only_fault(kwargs):
 
 
 def test_valid_inputs_pass_and_report_what_was_checked(data, tmp_path):
-    kwargs = _inputs(data, report=str(tmp_path / "inputs.json"))
+    kwargs = _inputs(data, log_file=str(tmp_path / "validate_inputs.log"))
     summary = validate_inputs(**kwargs)
-    assert Path(kwargs["report"]).exists()
+    assert Path(kwargs["log_file"]).read_text().startswith(
+        "inputs valid: 2 runs (20 TRs, 20 TRs), 4 BOLD files, models clip {")
     assert summary["runs"]["run1"]["n_trs"] == N_TRS and summary["bold_files"] == 4
     assert summary["models"]["meter"] == {"image": 2, "text": 2, "fusion_image": 2,
                                           "fusion_text": 2}
@@ -388,10 +391,9 @@ def test_every_fault_is_reported_together(inputs):
 
 
 @pytest.mark.slow
-def test_the_workflow_validates_before_any_expensive_job(data, tmp_path, monkeypatch):
-    """Real-data config on these inputs with three faults: the run stops at
-    validate_inputs, its log and the error name every fault, and no job that builds a
-    model or reads BOLD has started; nothing of the validation is left."""
+def test_the_workflow_validates_before_any_job(data, tmp_path, monkeypatch):
+    """Real-data config on these inputs with three faults: the run stops when it starts,
+    the error and the validation's log name every fault, and no job has run."""
     monkeypatch.undo()
     root = tmp_path / "inputs"
     shutil.copytree(data, root)
@@ -415,24 +417,37 @@ def test_the_workflow_validates_before_any_expensive_job(data, tmp_path, monkeyp
         "simulation": {"couplings": []},
     }))
     work = tmp_path / "work"
-    out = snakemake(work, "--cores", "2", "--replace-workflow-config", check=False,
-                    configfiles=[config])
+    out = snakemake(work, "--cores", "2", check=False, configfiles=[config])
     assert out.returncode != 0
-    log = (work / "results/logs/validate_inputs.log").read_text()
     faults = [
         f"{root / 'run1_captions.tsv'}: captions need onset >= 0 and duration > 0",
         f"{root / 'sub-s1_run2.dtseries.nii'}: 18 TRs, but the stimulus table of run run2",
         "models.clip.architecture: unknown open_clip architecture 'ViT-B-99'",
     ]
-    assert "3 fault(s) in the inputs, found before any model is built" in log
+    log = (work / "results/logs/validate_inputs.log").read_text()
+    assert log.startswith("3 fault(s) in the inputs, found before any model is built")
     for fault in faults:
-        assert fault in log
-    assert "Error in rule validate_inputs" in out.stderr + out.stdout
-    results = work / "results"
-    assert not (results / "validation").exists() or not any((results / "validation").iterdir())
-    ran = {p.relative_to(results / "logs").as_posix() for p in (results / "logs").rglob("*.log")}
-    # the validation, and the network masks and their figure (no model, no BOLD) at most
-    assert "validate_inputs.log" in ran
-    assert ran <= {"validate_inputs.log", "networks.log", "findings/network_map.log"}, ran
-    for folder in ("activations", "encoding", "stimuli", "neurons", "attribution"):
-        assert not (results / folder).exists(), folder
+        assert fault in log and fault in out.stderr
+    # nothing ran: no job's log, output or benchmark
+    written = [p.relative_to(work / "results").as_posix()
+               for p in (work / "results").rglob("*") if p.is_file()]
+    assert written == ["logs/validate_inputs.log"], written
+    assert "Finished jobid" not in out.stderr
+
+
+@pytest.mark.slow
+def test_a_dry_run_does_not_validate(data, tmp_path, monkeypatch):
+    """Dry runs and runs with nothing to do skip the checks (they run no job)."""
+    monkeypatch.undo()
+    root = tmp_path / "inputs"
+    shutil.copytree(data, root)
+    (root / "run1.mp4").write_bytes(b"")  # would be refused
+    config = tmp_path / "data.yaml"
+    config.write_text(yaml.safe_dump({"data": {
+        "source": "custom", "runs": RUNS, "subjects": SUBJECTS,
+        "bold": str(root / "sub-{subject}_{run}.dtseries.nii"),
+        "video": str(root / "{run}.mp4"), "captions": str(root / "{run}_captions.tsv"),
+        "segments": str(root / "segments.tsv")}}))
+    work = tmp_path / "work"
+    out = snakemake(work, "--dry-run", configfiles=[config])
+    assert "stimulus_tables" in out.stdout and not (work / "results").exists()

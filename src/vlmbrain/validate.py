@@ -1,9 +1,10 @@
-"""Every check of the inputs that their headers and the config allow, before any expensive job.
+"""Every check of the inputs that their headers and the config allow, before any job runs.
 
-The ``validate_inputs`` job runs these once, first: every job that builds a model or reads
-BOLD data depends on it. It reads headers only (a few frames are decoded at the end of
-each video) and builds no model; every fault is reported at once, one message per fault
-naming the file (or config key), what is wrong and how to fix it:
+The workflow runs :func:`validate_inputs` when it starts (its ``onstart`` handler, in
+``workflow/rules/validate.smk``), after the DAG is built and before the first job, on
+every run that has jobs to do (not on dry runs). It reads headers only (a few frames are
+decoded at the end of each video) and builds no model; every fault is reported at once,
+one message per fault naming the file (or config key), what is wrong and how to fix it:
 
 - stimuli: the clip segment table, each run's captions table (columns, numbers, UTF-8,
   overlaps), each video's header and the decodability of the last frame its stimulus
@@ -20,17 +21,24 @@ naming the file (or config key), what is wrong and how to fix it:
   (:func:`vlmbrain.simulation.truth.coupling_problems`), from the streams each model's
   config gives (:func:`vlmbrain.models.registry.model_streams`).
 
-What needs the data themselves (NaN or constant BOLD values, the captions a captioning
-model writes, the BOLD the simulation writes) is checked by the job that reads them.
+What the workflow writes itself (the simulation's movie and BOLD, the captions a
+captioning model writes) does not exist yet when it starts, and what needs the data (NaN or
+constant BOLD values) cannot be seen in headers: both are checked by the job that reads
+them, through the same functions.
+
+A handler rather than a job: a job that every expensive job depends on either reruns them
+all whenever it reruns (a new subject, a changed model entry) or, read through
+``ancient()``, hides their own reasons to rerun from Snakemake (9.x skips the jobs
+downstream of one that must run and reaches them only through that job), so that a
+changed input would be missed.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pandas as pd
-
-from vlmbrain.io import write_json
 
 log = logging.getLogger("vlmbrain")
 
@@ -84,6 +92,8 @@ def stimulus_problems(runs, tr, frames, frames_dir, captions, segments, caption_
     )
 
     problems, n_trs = [], {}
+    if not frames:  # the simulation writes its movie: checked when the tables are built
+        return problems, n_trs
     seg = _attempt(problems, segments, read_run_segments, segments, runs)
     no_captions = pd.DataFrame({"onset": [], "duration": [], "text": []})[CAPTION_COLUMNS]
     for i, (run, source) in enumerate(zip(runs, frames, strict=True)):
@@ -117,7 +127,8 @@ def bold_file_problems(bold, subjects, runs, n_trs, tr, frames, mask=None):
         i = k % len(runs)
         run = runs[i]
         if run in n_trs:
-            problems += bold_problems(path, n_trs[run], tr, f"of run {run} (from {frames[i]})", mask)
+            source = f"of run {run} (from {frames[i]})" if frames else f"of run {run}"
+            problems += bold_problems(path, n_trs[run], tr, source, mask)
         else:
             _attempt(problems, path, bold_header, path, mask)
     return problems
@@ -150,8 +161,7 @@ def input_problems(*, runs, tr, frames, frames_dir, segments, captions=(), bold=
     if couplings:
         problems += coupling_problems(list(couplings), streams, list(networks))
     summary = {
-        "runs": {run: {"n_trs": n_trs.get(run), "frames": str(src)}
-                 for run, src in zip(runs, frames, strict=True)},
+        "runs": {run: {"n_trs": n_trs.get(run)} for run in runs},
         "bold_files": len(bold),
         "models": streams,
         "couplings": len(couplings),
@@ -159,36 +169,31 @@ def input_problems(*, runs, tr, frames, frames_dir, segments, captions=(), bold=
     return problems, summary
 
 
-def validate_inputs(*, frames, segments, report, runs, tr, frames_dir, captions=(), bold=(),
-                    mask=(), weights=(), subjects=(), caption_overlap="error", models=None,
-                    couplings=(), networks=(), cache_dir=None, offline=True):
-    """Rule ``validate_inputs``: check every input that headers and config allow, before
-    any model is built or any BOLD is read, and report every fault at once.
+def validate_inputs(*, runs, tr, frames=(), frames_dir=False, segments=None, captions=(),
+                    bold=(), subjects=(), mask=None, caption_overlap="error", models=None,
+                    couplings=(), networks=(), cache_dir=None, offline=True, log_file=None):
+    """Check every input that headers and config allow, before any job runs, and report
+    every fault at once (the workflow's ``onstart`` handler).
 
     Parameters
     ----------
-    frames : list of str
-        Per run, the video (or frame folder, with ``frames_dir``).
-    segments : str
-        ``data.segments``.
-    report : str
-        Output ``validation/inputs.json``: what was checked (each run's TRs, the number
-        of BOLD files, each model's streams); written only when nothing is wrong.
     runs : list of str
     tr : float
+        ``data.tr``.
+    frames : list of str
+        Per run, the video (or frame folder, with ``frames_dir``); empty when the
+        simulation writes the movie.
     frames_dir : bool
+    segments : str
+        ``data.segments``.
     captions : list of str
-        Per run, ``data.captions``; empty when ``captioning.enabled``.
+        Per run, ``data.captions``; empty when they are written by the workflow.
     bold : list of str
-        Every subject's BOLD runs, subject after subject; empty for the simulation, whose
-        BOLD is written by the workflow (and checked when read).
-    mask : list of str
-        ``[data.mask]`` or empty.
-    weights : list of str
-        Local weight files (declared so that the job reruns when they change; read
-        through ``models``).
+        Every subject's BOLD runs, subject after subject; empty for the simulation.
     subjects : list of str
         The subjects of ``bold``.
+    mask : str, optional
+        ``data.mask``.
     caption_overlap : {"error", "allow"}
         ``data.caption_overlap``.
     models : dict
@@ -199,6 +204,13 @@ def validate_inputs(*, frames, segments, report, runs, tr, frames_dir, captions=
         The networks of ``networks.mapping``.
     cache_dir, offline
         ``extraction.cache_dir``, ``extraction.offline``.
+    log_file : str, optional
+        ``results/logs/validate_inputs.log``: what was checked, or every fault.
+
+    Returns
+    -------
+    dict
+        What was checked: each run's TRs, the number of BOLD files, each model's streams.
 
     Raises
     ------
@@ -207,20 +219,31 @@ def validate_inputs(*, frames, segments, report, runs, tr, frames_dir, captions=
     """
     problems, summary = input_problems(
         runs=runs, tr=tr, frames=frames, frames_dir=frames_dir, segments=segments,
-        captions=captions, bold=bold, subjects=subjects, mask=mask[0] if mask else None,
+        captions=captions, bold=bold, subjects=subjects, mask=mask,
         caption_overlap=caption_overlap, models=models, couplings=couplings, networks=networks,
         cache_dir=cache_dir, offline=offline,
     )
     if problems:
-        for problem in problems:
-            log.error(problem)
-        raise InputError(
+        message = (
             f"{len(problems)} fault(s) in the inputs, found before any model is built or any "
             "BOLD is read (each names the file or config key, the fault and the fix):\n  - "
             + "\n  - ".join(problems)
         )
-    log.info("inputs valid: %d runs (%s TRs), %d BOLD files, models %s", len(runs),
-             ", ".join(str(r["n_trs"]) for r in summary["runs"].values()), len(bold),
-             ", ".join(summary["models"]))
-    write_json(report, summary)
+        _write_log(log_file, message)
+        raise InputError(message)
+    done = (
+        f"inputs valid: {len(runs)} runs ("
+        + ", ".join("written by the workflow" if r["n_trs"] is None else f"{r['n_trs']} TRs"
+                    for r in summary["runs"].values())
+        + f"), {len(bold)} BOLD files, models "
+        + ", ".join(f"{k} {v}" for k, v in summary["models"].items())
+    )
+    log.info(done)
+    _write_log(log_file, done)
     return summary
+
+
+def _write_log(path, text):
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text + "\n")

@@ -1,10 +1,10 @@
 # Models and artificial-neuron extraction: one job per model.
+from vlmbrain.models.files import local_weight_files
 
 
 rule activations:
     """AN time series of every stream and layer of one model for every TR of every run."""
     input:
-        validated(),  # every input check passed (validate_inputs)
         tables=paths("stimulus_table", run=RUNS),
         frames=frame_inputs,
         weights=lambda wildcards: local_weight_files(config["models"][wildcards.model]),

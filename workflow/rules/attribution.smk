@@ -33,7 +33,6 @@ rule attribution_features:
 rule attribution_subject:
     """Unique and shared held-out R2 of every layer of one model in one subject."""
     input:
-        validated(),  # every input check passed (validate_inputs)
         bold=bold_inputs,
         mask=bold_mask(),
         tables=paths("stimulus_table", run=RUNS),

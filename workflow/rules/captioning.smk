@@ -8,7 +8,6 @@ if CAPTIONING:
     rule captions:
         """Caption one frame every captioning.interval seconds; write the run's captions table."""
         input:
-            validated(),  # every input check passed (validate_inputs)
             frames=lambda wildcards: vbconfig.run_path(
                 config,
                 "frames_dir" if config["data"].get("frames_dir") else "video",

@@ -15,7 +15,6 @@ os.environ.update(
 from vlmbrain import __version__ as VLMBRAIN_VERSION
 from vlmbrain import config as vbconfig
 from vlmbrain import resources as vbresources
-from vlmbrain.models.files import local_weight_files
 from vlmbrain.report import html as vbreport_html
 
 vbconfig.check_config(
@@ -49,8 +48,6 @@ wildcard_constraints:
 # Every results path, relative to ``results``: one key per file or folder a rule writes.
 # docs/design.md lists what each holds; docs/outputs.md describes every column.
 PATHS = {
-    # the checks of every input, before any expensive job
-    "validation": "validation/inputs.json",
     # stimuli
     "stimulus_table": "stimuli/{run}.tsv",
     "captions": "stimuli/captions/{run}.tsv",
@@ -219,13 +216,6 @@ def record_library_version(rules):
     for each in rules:
         if each.script:
             each.set_params(f"vlmbrain {VLMBRAIN_VERSION}")
-
-
-def validated():
-    """The validation report as an input: the job waits for ``validate_inputs`` (every
-    check of the inputs passed) without rerunning when only the report is newer, so that
-    validating a new subject or a changed config does not rerun every finished job."""
-    return ancient(path("validation"))
 
 
 def all_bold_inputs():

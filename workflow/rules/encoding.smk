@@ -4,7 +4,6 @@
 rule encoding:
     """Beta and t maps per atom and held-out prediction r of one subject and model."""
     input:
-        validated(),  # every input check passed (validate_inputs)
         bold=bold_inputs,
         mask=bold_mask(),
         tables=paths("stimulus_table", run=RUNS),
@@ -35,7 +34,6 @@ rule encoding:
 rule noise_ceiling:
     """Noise ceiling of one subject from the validation clip repeated in every run."""
     input:
-        validated(),  # every input check passed (validate_inputs)
         bold=bold_inputs,
         mask=bold_mask(),
         tables=paths("stimulus_table", run=RUNS),

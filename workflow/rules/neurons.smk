@@ -15,7 +15,6 @@ if NEURONS:
     rule neurons_parcel_bold:
         """Parcel-average BOLD of one subject (shared by all models)."""
         input:
-            validated(),  # every input check passed (validate_inputs)
             bold=bold_inputs,
             mask=bold_mask(),
             tables=paths("stimulus_table", run=RUNS),
@@ -96,7 +95,6 @@ if NEURONS:
     rule neurons_cohort_bold:
         """Cohort-mean BOLD (all subjects, one loaded at a time) for the grayordinate option."""
         input:
-            validated(),  # every input check passed (validate_inputs)
             bold=[
                 config["data"]["bold"].format(subject=s, run=r)
                 for s in SUBJECTS

@@ -33,7 +33,6 @@ rule stimulus_tables:
     """One table per run: for each TR its onset, condition (movie or rest), clip, frame
     (video and time) and caption."""
     input:
-        validated(),  # every input check passed (validate_inputs)
         frames=frame_inputs,
         captions=caption_inputs(),
         segments=config["data"]["segments"],

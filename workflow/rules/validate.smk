@@ -1,48 +1,42 @@
-# Every check of the inputs that headers and config allow, in one cheap job that every job
-# building a model or reading BOLD depends on (validated() in common.smk): all faults
-# are reported together, before hours of extraction.
+# Every check of the inputs that headers and config allow, when the workflow starts: after
+# the DAG is built and before the first job, on every run with jobs to do (dry runs and
+# runs with nothing to do skip it). All faults are reported together, each naming the
+# file or key, the fault and the fix (vlmbrain.validate); no job starts while one remains.
+# What the workflow writes itself (the simulation's movie and BOLD, generated captions)
+# is checked by the job that reads it, through the same functions.
 
 
-rule validate_inputs:
-    """Check the stimuli (segments, captions, each video's header and the frames its last
-    movie TR needs), every BOLD run's header (grayordinate space, TR, number of TRs against
-    its stimulus table), each model's architecture, override names and weights (METER
-    checkpoint keys and shapes) and the couplings' models, streams and layers; one message
-    per fault naming the file, the fault and the fix. No model is built, no BOLD read.
-    """
-    input:
-        frames=frame_inputs,
-        captions=[] if CAPTIONING else vbconfig.run_paths(config, "captions"),
-        segments=config["data"]["segments"],
-        # the simulation's BOLD is written after extraction and checked when read
-        bold=[] if SIMULATION else all_bold_inputs(),
-        mask=bold_mask(),
-        weights=[
-            f for cfg in config["models"].values() for f in local_weight_files(cfg)
-        ],
-    output:
-        report=path("validation"),
-    log:
-        log_path("validate_inputs"),
-    benchmark:
-        benchmark_path("validate_inputs")
-    priority: 100
-    conda:
-        "../../envs/models.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=30,
-    params:
+def validate_inputs_at_start():
+    """Run :func:`vlmbrain.validate.validate_inputs` on this config's inputs."""
+    from vlmbrain.validate import validate_inputs
+
+    generated = vbconfig.generated_inputs(config)
+    data = config["data"]
+    frames_key = "frames_dir" if data.get("frames_dir") else "video"
+    written = frames_key in generated
+    validate_inputs(
         runs=RUNS,
-        subjects=[] if SIMULATION else SUBJECTS,
-        tr=config["data"]["tr"],
-        frames_dir=bool(config["data"].get("frames_dir")),
-        caption_overlap=config["data"]["caption_overlap"],
+        tr=data["tr"],
+        frames=[] if written else vbconfig.run_paths(config, frames_key),
+        frames_dir=bool(data.get("frames_dir")),
+        segments=None if "segments" in generated else data["segments"],
+        captions=(
+            []
+            if CAPTIONING or "captions" in generated
+            else vbconfig.run_paths(config, "captions")
+        ),
+        caption_overlap=data["caption_overlap"],
+        bold=[] if "bold" in generated else all_bold_inputs(),
+        subjects=[] if "bold" in generated else SUBJECTS,
+        mask=data.get("mask"),
         models=config["models"],
         couplings=config["simulation"]["couplings"] if SIMULATION else [],
         networks=list(config["networks"]["mapping"]),
         cache_dir=config["extraction"]["cache_dir"],
         offline=config["extraction"]["offline"],
-    script:
-        "../../scripts/validate_inputs.py"
+        log_file=log_path("validate_inputs"),
+    )
+
+
+onstart:
+    validate_inputs_at_start()

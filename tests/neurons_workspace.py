@@ -4,7 +4,7 @@ Used by the workflow test (``tests/test_neurons_workflow.py``, tiny) and by
 ``bench/neurons/memory.py`` (mid-size, job peak memory). It writes real CIFTI-2 BOLD files (91,282
 grayordinates), stimulus tables, an activations manifest, regressors, atoms, networks and
 a ground truth with one planted coupling (``image`` layer 1 -> vision, positive), then runs
-the repository's ``common.smk``, ``validate.smk`` and ``neurons.smk`` with a Snakefile of its own.
+the repository's ``common.smk`` + ``neurons.smk`` with a Snakefile of its own.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/validate.smk"
 include: "workflow/rules/neurons.smk"
 
 
@@ -149,10 +148,6 @@ def make_workspace(
                 data,
                 tr=1.0,
             )
-    # the workspace stands in for validated inputs (validate_inputs reads the movie, which
-    # it does not have): the marker the per-neuron rules wait for
-    (res / "validation").mkdir(parents=True, exist_ok=True)
-    (res / "validation" / "inputs.json").write_text("{}\n")
     return root
 
 

@@ -212,7 +212,7 @@ def bold_problems(path, n_trs, tr, table_path, mask=None):
     fault, each naming the file, the fault and the fix (empty when none).
 
     The one check of a run's header; :func:`check_run` raises on it when a job reads the
-    run, the ``validate_inputs`` job reports it for every run before any job.
+    run, ``validate_inputs`` reports it for every run when the workflow starts.
 
     Parameters
     ----------

@@ -342,7 +342,7 @@ def build_run_table(run, source, captions, segments, tr, frames_are_folders):
     counted in its frame folder, and a video is checked to really hold frames until the
     end of its last movie TR (:func:`vlmbrain.stimuli.video.check_video_covers`: a few
     frames decoded, never the whole file). The one place where a run's length and frames
-    are checked, for the ``stimulus_tables`` and ``validate_inputs`` jobs.
+    are checked, for the ``stimulus_tables`` job and ``validate_inputs``.
 
     Parameters
     ----------

@@ -152,3 +152,13 @@ def write(rows, info, out_dir, mode):
         for r in rows:
             w.writerow({**_record(r), **context})
     return js, cs
+
+
+def main_of(rows, doc):
+    """Command line of one stage's benchmark: ``--fast``, then print its table rows."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--fast", action="store_true")
+    for row in rows(ap.parse_args().fast):
+        print(row)

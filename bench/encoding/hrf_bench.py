@@ -12,7 +12,6 @@ between the two routes' regressors of the same AN.
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
@@ -73,10 +72,9 @@ def rows(fast):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--fast", action="store_true")
-    for row in rows(ap.parse_args().fast):
-        print(row)
+    from bench.table import main_of
+
+    main_of(rows, __doc__)
 
 
 if __name__ == "__main__":

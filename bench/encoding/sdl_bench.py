@@ -11,7 +11,6 @@ stream-layers, about 80, per model run).
 
 from __future__ import annotations
 
-import argparse
 import time
 import warnings
 
@@ -67,10 +66,9 @@ def rows(fast):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--fast", action="store_true")
-    for row in rows(ap.parse_args().fast):
-        print(row)
+    from bench.table import main_of
+
+    main_of(rows, __doc__)
 
 
 if __name__ == "__main__":

@@ -10,4 +10,5 @@ encoding(
     **dict(snakemake.output.items()),
     **dict(snakemake.params.items()),
     mem_mb=snakemake.resources.mem_mb,
+    threads=snakemake.threads,
 )

@@ -10,6 +10,7 @@ from vlmbrain.attribution.banded import (
     variance_partition,
 )
 from vlmbrain.encoding.ridge import ridge_loro
+from vlmbrain.stats.backend import get_backend
 
 ALPHAS = np.array([0.1, 1.0, 10.0, 100.0, 1000.0])
 
@@ -182,7 +183,7 @@ def test_torch_backend_matches_numpy():
     deltas = default_deltas(2)
     ref = banded_ridge_loro([A, B], Y, runs, deltas, ALPHAS, dtype=np.float64)
     out = banded_ridge_loro(
-        [A, B], Y, runs, deltas, ALPHAS, dtype=np.float64, backend="torch", device="cpu"
+        [A, B], Y, runs, deltas, ALPHAS, dtype=np.float64, backend=get_backend("torch", "cpu")
     )
     for key in ref:
         np.testing.assert_allclose(out[key], ref[key], rtol=1e-6, atol=1e-6, err_msg=key)

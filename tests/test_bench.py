@@ -11,7 +11,7 @@ import sys
 from conftest import ROOT
 
 LINES = {
-    "glm_vs_ols", "glm_vs_nilearn", "glm_peak_memory", "ridge_vs_himalaya", "attribution_vs_himalaya",
+    "glm_vs_ols", "glm_vs_nilearn", "glm_peak_memory", "glm_torch_vs_numpy", "ridge_vs_himalaya", "attribution_vs_himalaya",
     "hrf_vs_nilearn", "sdl_per_layer", "extraction_clip_frames", "extraction_clip_captions",
     "extraction_meter_frame+caption", "extraction_vit_frames", "extraction_roberta_captions",
     "neurons_parcel_vs_gemm", "neurons_grayordinate_vs_gemm", "dag_hcp7t", "noop_rerun", "end_to_end",

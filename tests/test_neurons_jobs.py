@@ -213,6 +213,23 @@ def test_jobs_recover_the_planted_ans(workspace):
     assert (c / "fig.png").stat().st_size > 1000
 
 
+def test_neurons_subject_on_torch_gives_the_numpy_maps(workspace, tmp_path):
+    """``compute.backend: torch`` (here on the CPU): the same z and t maps (float64 fits)."""
+    pytest.importorskip("torch")
+    root, subject_files, manifest = workspace
+    maps = {}
+    for backend in ("numpy", "torch"):
+        out = tmp_path / f"{backend}.npz"
+        jobs.neurons_subject(parcel_bold=subject_files[0], activations=manifest.parent,
+                             regressors=root / "reg", stats=out, backend=backend, device="cpu")
+        with np.load(out) as data:
+            maps[backend] = {k: data[k] for k in data.files}
+    assert maps["torch"].keys() == maps["numpy"].keys()
+    for key, ref in maps["numpy"].items():
+        if key != "names":
+            np.testing.assert_allclose(maps["torch"][key], ref, rtol=1e-6, atol=1e-6)
+
+
 def test_group_uses_the_subjects_with_data_in_each_parcel(workspace, tmp_path):
     root, subject_files, manifest = workspace
     gap = 3  # a parcel without data in subjects 0 and 1

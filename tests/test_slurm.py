@@ -82,9 +82,10 @@ def test_readme_installs_the_plugin_of_the_test_extra():
     assert importlib.metadata.version(package)
 
 
-def test_extraction_asks_for_a_gpu_when_configured(tmp_path):
+def test_extraction_and_the_fits_ask_for_a_gpu_when_configured(tmp_path):
     """``extraction.device: cuda`` gives extraction one GPU (the resource ``gpu``, which
-    the plugin turns into ``sbatch --gpus=1``), and no other rule; the default, none."""
+    the plugin turns into ``sbatch --gpus=1``), and no other rule; ``compute`` torch on
+    cuda gives one to each encoding-stage fit (numpy on cuda: none); the default, none."""
 
     def gpus(*configfiles):
         out = snakemake(tmp_path, "--dry-run", "--forceall", configfiles=configfiles)
@@ -98,6 +99,14 @@ def test_extraction_asks_for_a_gpu_when_configured(tmp_path):
     with_gpu = gpus(cuda)
     assert {rule for rule, n in with_gpu.items() if n} == {"activations"}
     assert with_gpu["activations"] == 1
+    fits = write_yaml(tmp_path / "fits.yaml", {"compute": {"backend": "torch", "device": "cuda"}})
+    with_gpu = gpus(fits)
+    assert {rule for rule, n in with_gpu.items() if n} == {
+        "encoding", "neurons_subject", "attribution_subject"
+    }
+    assert set(with_gpu[r] for r in ("encoding", "neurons_subject", "attribution_subject")) == {1}
+    numpy = write_yaml(tmp_path / "numpy.yaml", {"compute": {"backend": "numpy", "device": "cuda"}})
+    assert not any(gpus(numpy).values())
     assert not any(gpus().values())
 
 

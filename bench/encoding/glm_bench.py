@@ -5,6 +5,7 @@ Usage::
     .venv/bin/python bench/encoding/glm_bench.py                 # HCP scale: 91,282 x 3,600 x 64
     .venv/bin/python bench/encoding/glm_bench.py --scale 0.25    # a fraction of the grayordinates
     .venv/bin/python bench/encoding/glm_bench.py --ridge         # also time the LORO ridge
+    .venv/bin/python bench/encoding/glm_bench.py --torch cpu     # also time it on torch (cpu, cuda)
 
 nilearn is timed on ``--nilearn-voxels`` grayordinates and extrapolated linearly (its
 cost is per AR bin and per grayordinate); both are printed. Peak memory is the peak of
@@ -25,6 +26,8 @@ from vlmbrain.stats import add_intercept, ar1_glm
 
 HCP = {"n_vox": 91282, "trs": 3600, "atoms": 64}
 FAST = {"n_vox": 2000, "trs": 300, "atoms": 16}
+# numpy against torch (compute.backend): a modest size, a quarter of the grayordinates
+BACKEND = {"n_vox": 20000, "trs": 3600, "atoms": 64}
 ALPHAS = [0.1, 1, 10, 100, 1000, 10000]
 
 
@@ -108,8 +111,31 @@ def measure(n_vox, trs, atoms, chunk_size=20000, nilearn_voxels=4000, ridge=Fals
     return out
 
 
+def measure_backend(n_vox, trs, atoms, device="cpu", chunk_size=20000, seed=0):
+    """Time the AR(1) GLM on numpy and on torch (``compute.backend: torch`` on ``device``).
+
+    Returns
+    -------
+    dict
+        ``numpy_s``, ``torch_s`` (the second of two calls, so that torch's one-time start-up
+        is not counted), ``device`` (where torch ran: numpy when it fell back) and
+        ``max_t_diff``, the largest difference of t between the two (float32 fits).
+    """
+    from vlmbrain.stats.backend import get_backend
+
+    D, Y = simulated_bold(n_vox, trs, atoms, seed)
+    X = add_intercept(D)
+    be = get_backend("torch", device)
+    ref, t_np, _ = timed(ar1_glm, Y, X, 100, chunk_size=chunk_size)
+    for _ in range(2):
+        out, t_torch, _ = timed(ar1_glm, Y, X, 100, chunk_size=chunk_size, backend=be)
+    return {"numpy_s": t_np, "torch_s": t_torch, "device": str(be.device),
+            "max_t_diff": float(np.nanmax(np.abs(out["t"] - ref["t"])))}
+
+
 def rows(fast):
-    """The table's GLM lines: against plain OLS, against nilearn, and the peak memory."""
+    """The table's GLM lines: against plain OLS, against nilearn, the peak memory, and
+    torch on the CPU against numpy."""
     from bench.table import Row
 
     size = FAST if fast else HCP
@@ -124,7 +150,13 @@ def rows(fast):
     peak = m["glm_peak_mib"] / m["bold_mib"]
     mem = Row("glm_peak_memory", "AR(1) GLM peak / BOLD array", None, target="peak <= 2x BOLD",
               met=peak <= 2, size=shape, note=f"peak / BOLD = {peak:.2f}", extra={"peak_over_bold": peak})
-    return [ols, nil, mem]
+    size = FAST if fast else BACKEND
+    b = measure_backend(**size)
+    torch_row = Row("glm_torch_vs_numpy", f"AR(1) GLM, torch on {b['device']}", b["torch_s"],
+                    "the same on numpy", b["numpy_s"], "none set", None,
+                    f"{size['n_vox']:,} grayordinates x {size['trs']:,} TRs x {size['atoms']} atoms, float32",
+                    f"max |t difference| {b['max_t_diff']:.1e}", b)
+    return [ols, nil, mem, torch_row]
 
 
 def main():
@@ -135,6 +167,7 @@ def main():
     ap.add_argument("--chunk-size", type=int, default=20000)
     ap.add_argument("--nilearn-voxels", type=int, default=4000)
     ap.add_argument("--ridge", action="store_true")
+    ap.add_argument("--torch", metavar="DEVICE", help="also time the GLM on torch on DEVICE")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     n_vox = int(round(91282 * args.scale))
@@ -154,6 +187,10 @@ def main():
     print(f"AR(1) GLM / OLS: {m['glm_s'] / m['ols_s']:.2f}x (target <= 2.5x); nilearn / AR(1) GLM: "
           f"{m['nilearn_s'] / m['glm_s']:.1f}x (target >= 10x); peak / BOLD: "
           f"{m['glm_peak_mib'] / m['bold_mib']:.2f} (target <= 2)")
+    if args.torch:
+        b = measure_backend(n_vox, args.trs, args.atoms, args.torch, args.chunk_size, args.seed)
+        print(f"AR(1) GLM on numpy {b['numpy_s']:.2f} s, on torch ({b['device']}) "
+              f"{b['torch_s']:.2f} s; max |t difference| {b['max_t_diff']:.1e}")
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ rule attribution_subject:
     resources:
         mem_mb=vbresources.mem_mb("attribution_subject"),
         runtime=vbresources.runtime("attribution_subject"),
+        gpu=COMPUTE_GPUS,
     params:
         tr=config["data"]["tr"],
         drop_rest=config["temporal"]["drop_rest"],
@@ -58,8 +59,8 @@ rule attribution_subject:
         n_ratios=config["attribution"]["n_ratios"],
         log10_span=config["attribution"]["log10_span"],
         chunk_size=config["attribution"]["chunk_size"],
-        backend=config["attribution"]["backend"],
-        device=config["attribution"]["device"],
+        backend=config["compute"]["backend"],
+        device=config["compute"]["device"],
     script:
         "../../scripts/attribution_subject.py"
 

@@ -20,6 +20,7 @@ rule encoding:
     resources:
         mem_mb=vbresources.mem_mb("encoding"),
         runtime=vbresources.runtime("encoding"),
+        gpu=COMPUTE_GPUS,
     params:
         tr=config["data"]["tr"],
         drop_rest=config["temporal"]["drop_rest"],
@@ -27,6 +28,8 @@ rule encoding:
         chunk_size=config["encoding"]["chunk_size"],
         ar_bins=config["encoding"]["ar_bins"],
         ridge_alphas=config["encoding"]["ridge_alphas"],
+        backend=config["compute"]["backend"],
+        device=config["compute"]["device"],
     script:
         "../../scripts/encoding.py"
 

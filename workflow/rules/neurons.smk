@@ -57,8 +57,11 @@ if NEURONS:
         resources:
             mem_mb=4000,
             runtime=60,
+            gpu=COMPUTE_GPUS,
         params:
             ar_bins=config["encoding"]["ar_bins"],
+            backend=config["compute"]["backend"],
+            device=config["compute"]["device"],
         script:
             "../../scripts/neurons_subject.py"
 

@@ -32,6 +32,10 @@ alphas): ``R (R - 1) K (2 A + 4) P^2 V`` for the inner CV (two rotations per spl
 candidate, one P x P GEMM per alpha), ``6 R P^2 V`` for the refits and ``2 T P V`` for
 the statistics; with R = 3, K = 5, A = 6, P = 64, T = 405, V = 91,282 that is 1.8e11 +
 6.7e9 + 4.7e9 flops.
+
+The per-target algebra runs on the array backend passed as ``backend``
+(:mod:`vlmbrain.stats.backend`: numpy, or torch on a device); the P x P Gram matrices and
+their eigendecompositions are numpy float64 on the host in both cases.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from vlmbrain.encoding.temporal import run_slices
+from vlmbrain.stats.backend import NumpyBackend
 from vlmbrain.stats.missing import fill_missing
 
 __all__ = [
@@ -51,65 +56,6 @@ __all__ = [
     "reference_r2",
     "variance_partition",
 ]
-
-
-# ----------------------------------------------------------------------------- backends
-
-
-class _NumpyBackend:
-    """Array operations of the heavy (per-target) part on numpy."""
-
-    def __init__(self, dtype):
-        self.dtype = np.dtype(dtype)
-
-    def put(self, a, dtype=None):
-        return np.asarray(a, dtype=self.dtype if dtype is None else dtype)
-
-    def index(self, idx):
-        return idx
-
-    def f64(self, a):
-        return a.astype(np.float64, copy=False)
-
-    def get(self, a):
-        return np.asarray(a)
-
-
-class _TorchBackend:
-    """Same operations on a torch device (``backend="torch"``)."""
-
-    def __init__(self, dtype, device):
-        import torch
-
-        self.torch = torch
-        self.device = torch.device(device)
-        self.np_dtype = np.dtype(dtype)
-        self.dtype = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}[
-            self.np_dtype
-        ]
-
-    def put(self, a, dtype=None):
-        t = self.dtype if dtype is None else {np.float64: self.torch.float64}.get(dtype, dtype)
-        if isinstance(a, self.torch.Tensor):
-            return a.to(device=self.device, dtype=t)
-        return self.torch.as_tensor(np.ascontiguousarray(a), dtype=t, device=self.device)
-
-    def index(self, idx):
-        return self.torch.as_tensor(idx, dtype=self.torch.long, device=self.device)
-
-    def f64(self, a):
-        return a.to(self.torch.float64)
-
-    def get(self, a):
-        return a.detach().cpu().numpy()
-
-
-def _backend(backend, dtype, device):
-    if backend == "numpy":
-        return _NumpyBackend(dtype)
-    if backend == "torch":
-        return _TorchBackend(dtype, device or "cpu")
-    raise ValueError(f"backend must be 'numpy' or 'torch', got {backend!r}")
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -187,16 +133,16 @@ def _check_inputs(spaces, Y, runs, deltas, alphas):
 class _Stats:
     """Per-run sufficient statistics of one chunk of targets."""
 
-    def __init__(self, X, Yc, slices, be):
+    def __init__(self, X, Yc, slices, be, dtype):
         self.G = np.stack([X[sl].T @ X[sl] for sl in slices])  # (R, P, P) float64
-        Xd = be.put(X)
-        Yd = be.put(Yc)
+        Xd = be.asarray(X, dtype)
+        Yd = be.asarray(Yc, dtype)
         self.C, self.yy, self.sy = [], [], []
         for sl in slices:
             Yr = Yd[sl]
             self.C.append(Xd[sl].T @ Yr)  # (P, V) working dtype
-            self.yy.append(be.f64((Yr * Yr).sum(0)))
-            self.sy.append(be.f64(Yr.sum(0)))
+            self.yy.append(be.astype((Yr * Yr).sum(0), np.float64))
+            self.sy.append(be.astype(Yr.sum(0), np.float64))
         self.n = np.array([sl.stop - sl.start for sl in slices])
 
     def gram(self, idx):
@@ -233,17 +179,17 @@ def _rotation(G, scale):
     return np.maximum(evals, 0.0), Q.T * scale[None, :]
 
 
-def _sse(be, R, evals, C_fit, C_val, G_val, yy_val, alpha):
+def _sse(be, dtype, R, evals, C_fit, C_val, G_val, yy_val, alpha):
     """SSE on a block of the ridge fit on (G_fit, C_fit), for per-target ``alpha``."""
-    Rd = be.put(R)
+    Rd = be.asarray(R, dtype)
     Ct = Rd @ C_fit
     Cvt = Rd @ C_val
-    M = be.put(R @ G_val @ R.T)
-    Wt = Ct / (be.put(evals)[:, None] + alpha)
-    return yy_val - be.f64((Wt * (2.0 * Cvt - M @ Wt)).sum(0))
+    M = be.asarray(R @ G_val @ R.T, dtype)
+    Wt = Ct / (be.asarray(evals, dtype)[:, None] + alpha)
+    return yy_val - be.astype((Wt * (2.0 * Cvt - M @ Wt)).sum(0), np.float64)
 
 
-def _solve_chunk(st, scales, alphas, be, tie_eps):
+def _solve_chunk(st, scales, alphas, be, dtype, tie_eps):
     """Outer folds on one chunk: held-out R2, chosen candidate and alpha per fold."""
     n_runs = len(st.n)
     n_vox = st.yy[0].shape[0]
@@ -252,7 +198,7 @@ def _solve_chunk(st, scales, alphas, be, tie_eps):
     cand_sel = np.empty((n_runs, n_vox), np.int64)
     alpha_sel = np.empty((n_runs, n_vox), np.float64)
     slope = (np.log(alphas) * 1e-10)[:, None]
-    alphas_d = [be.put(np.asarray(a)) for a in alphas]
+    alphas_d = [be.asarray(np.asarray(a), dtype) for a in alphas]
     for k in range(n_runs):
         train = [j for j in range(n_runs) if j != k]
         scores = np.zeros((n_cand, len(alphas), n_vox))
@@ -262,16 +208,16 @@ def _solve_chunk(st, scales, alphas, be, tie_eps):
             G_val, C_val = st.G[val], st.C[val]
             for c, scale in enumerate(scales):
                 evals, R = _rotation(G_fit, scale)
-                Rd = be.put(R)
+                Rd = be.asarray(R, dtype)
                 Ct = Rd @ C_fit
                 Cvt2 = 2.0 * (Rd @ C_val)
-                M = be.put(R @ G_val @ R.T)
-                ev = be.put(evals)[:, None]
+                M = be.asarray(R @ G_val @ R.T, dtype)
+                ev = be.asarray(evals, dtype)[:, None]
                 acc = np.empty((len(alphas), n_vox))
                 for a, alpha in enumerate(alphas_d):
                     Wt = Ct / (ev + alpha)
-                    acc[a] = be.get(be.f64((Wt * (Cvt2 - M @ Wt)).sum(0)))
-                scores[c] -= (be.get(st.yy[val])[None, :] - acc) / st.n[val]
+                    acc[a] = be.to_numpy(be.astype((Wt * (Cvt2 - M @ Wt)).sum(0), np.float64))
+                scores[c] -= (be.to_numpy(st.yy[val])[None, :] - acc) / st.n[val]
         scores = scores / len(train) + slope[None]
         best_a = scores.argmax(1)  # (n_cand, V)
         best_s = np.take_along_axis(scores, best_a[:, None, :], 1)[:, 0]
@@ -291,11 +237,11 @@ def _solve_chunk(st, scales, alphas, be, tie_eps):
             idx = np.flatnonzero(chosen == c)
             evals, R = _rotation(G_tr, scales[c])
             ii = be.index(idx)
-            alpha = be.put(alpha_sel[k, idx])[None, :]
-            sse[idx] = be.get(
-                _sse(be, R, evals, C_tr[:, ii], st.C[k][:, ii], st.G[k], st.yy[k][ii], alpha)
+            alpha = be.asarray(alpha_sel[k, idx], dtype)[None, :]
+            sse[idx] = be.to_numpy(
+                _sse(be, dtype, R, evals, C_tr[:, ii], st.C[k][:, ii], st.G[k], st.yy[k][ii], alpha)
             )
-        yy, sy = be.get(st.yy[k]), be.get(st.sy[k])
+        yy, sy = be.to_numpy(st.yy[k]), be.to_numpy(st.sy[k])
         sst = yy - sy**2 / st.n[k]
         flat = sst <= 1e-10 * np.maximum(yy, np.finfo(np.float64).tiny)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -312,8 +258,7 @@ def banded_ridge_loro(
     chunk_size=20000,
     dtype=np.float32,
     progress=False,
-    backend="numpy",
-    device=None,
+    backend=None,
     blas_threads=None,
 ):
     """Leave-one-run-out banded ridge: held-out R2 per target.
@@ -338,10 +283,9 @@ def banded_ridge_loro(
         are float64; scores are accumulated in float64).
     progress : bool
         Progress bar over chunks.
-    backend : {"numpy", "torch"}
-        Array library of the per-target algebra.
-    device : str or None
-        Torch device (e.g. ``"cuda"``) when ``backend="torch"``.
+    backend : NumpyBackend or TorchBackend, optional
+        Where the per-target algebra runs (:func:`vlmbrain.stats.backend.get_backend`;
+        default numpy).
     blas_threads : int or None
         Limit the BLAS threads during the call (None: leave them). On cores shared with
         other jobs, 1 was ~9x faster than OpenBLAS's 2 threads here.
@@ -357,7 +301,7 @@ def banded_ridge_loro(
     spaces, Y, slices, deltas, alphas = _check_inputs(spaces, Y, runs, deltas, alphas)
     if int(chunk_size) < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
-    be = _backend(backend, dtype, device)
+    be = NumpyBackend() if backend is None else backend
     X = np.concatenate([np.asarray(x, np.float64) for x in spaces], 1)
     sizes = [x.shape[1] for x in spaces]
     scales = [np.repeat(np.exp(d / 2.0), sizes) for d in deltas]
@@ -371,8 +315,9 @@ def banded_ridge_loro(
         for start in tqdm(starts, desc="banded ridge LORO", disable=not progress, mininterval=5):
             sl = slice(start, min(start + int(chunk_size), n_vox))
             Yc, missing = fill_missing(np.asarray(Y[:, sl]))
-            st = _Stats(X, Yc, slices, be)
-            r2[:, sl], cand[:, sl], alpha[:, sl] = _solve_chunk(st, scales, alphas, be, tie_eps)
+            st = _Stats(X, Yc, slices, be, dtype)
+            r2[:, sl], cand[:, sl], alpha[:, sl] = _solve_chunk(st, scales, alphas, be, dtype,
+                                                                tie_eps)
             r2[:, sl][:, missing] = np.nan
             alpha[:, sl][:, missing] = np.nan
     log_deltas = deltas[cand.astype(np.int64)].transpose(0, 2, 1) - np.log(alpha)[:, None, :]
@@ -441,7 +386,7 @@ def variance_partition(
     reference_deltas : array or None
         Candidates of the reference model when it is computed here.
     **kwargs
-        ``chunk_size``, ``dtype``, ``progress``, ``backend``, ``device``, ``blas_threads``.
+        ``chunk_size``, ``dtype``, ``progress``, ``backend``, ``blas_threads``.
 
     Returns
     -------

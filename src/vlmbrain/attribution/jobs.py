@@ -96,10 +96,12 @@ def attribution_subject(*, bold, tables, features, partition, model, tr, drop_re
     model : str
     tr, drop_rest
         ``data.tr``, ``temporal.drop_rest``.
-    against, alphas, n_ratios, log10_span, chunk_size, backend, device
+    against, alphas, n_ratios, log10_span, chunk_size
         ``attribution.*``.
+    backend, device : str
+        ``compute.backend``, ``compute.device`` (:func:`vlmbrain.stats.backend.get_backend`).
     threads : int
-        BLAS threads of the solver (the job's threads).
+        BLAS threads of the solver, and torch's on the CPU (the job's threads).
     mask : list of str
         ``[data.mask]`` (NIfTI brain mask) or empty.
     nonfinite : {"error", "exclude"}
@@ -111,6 +113,7 @@ def attribution_subject(*, bold, tables, features, partition, model, tr, drop_re
     from vlmbrain import memory
     from vlmbrain.attribution.features import feature_layers
     from vlmbrain.attribution.partition import partition_model
+    from vlmbrain.stats.backend import get_backend
 
     rows = read_timing(list(tables))
     runs = rows["run"].to_numpy()[kept_rows(rows, drop_rest)]
@@ -130,8 +133,8 @@ def attribution_subject(*, bold, tables, features, partition, model, tr, drop_re
     Y = load_subject_bold(list(bold), list(tables), tr, drop_rest=drop_rest,
                           mask=mask[0] if mask else None, nonfinite=nonfinite)
     out = partition_model(Y, runs, feats, model, dict(against), list(alphas), n_ratios,
-                          log10_span, chunk_size=chunk_size, backend=backend, device=device,
-                          blas_threads=threads)
+                          log10_span, chunk_size=chunk_size,
+                          backend=get_backend(backend, device, threads), blas_threads=threads)
     save_npz(partition, **out)
 
 

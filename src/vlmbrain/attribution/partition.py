@@ -44,7 +44,8 @@ def partition_model(Y, runs, features, model, against, alphas, n_ratios=5, log10
     n_ratios, log10_span :
         Candidate kernel-weight grid (:func:`vlmbrain.attribution.banded.default_deltas`).
     **solver
-        ``chunk_size``, ``backend``, ``device`` of the banded ridge.
+        ``chunk_size``, ``backend`` (:func:`vlmbrain.stats.backend.get_backend`),
+        ``blas_threads`` of the banded ridge.
 
     Returns
     -------

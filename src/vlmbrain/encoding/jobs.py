@@ -22,6 +22,7 @@ from vlmbrain.encoding.temporal import regressor_pipeline
 from vlmbrain.fmri.bold import brain_models_of, load_subject_bold
 from vlmbrain.io import atomic_path, layer_name, save_npy, save_npz, single, write_tsv
 from vlmbrain.models.files import load_activations, load_layer
+from vlmbrain.stats.backend import get_backend
 from vlmbrain.stimuli.table import kept_rows, read_timing
 
 log = logging.getLogger("vlmbrain")
@@ -98,7 +99,7 @@ def atoms(*, model, activations, tables, regressors, atoms, tr, hrf="spm", drop_
 
 def encoding(*, bold, tables, atoms, encoding, tr, drop_rest=True, chunk_size=20000,
              ar_bins=100, ridge_alphas=(0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0), mask=(),
-             nonfinite="error", mem_mb=None):
+             nonfinite="error", backend="numpy", device=None, threads=None, mem_mb=None):
     """Rule ``encoding``: AR(1) GLM and ridge prediction of one subject and model.
 
     Writes ``{encoding}/{stream}/layer-LL.npz`` (``beta``, ``t``, ``r``, ``alpha``; NaN
@@ -122,6 +123,10 @@ def encoding(*, bold, tables, atoms, encoding, tr, drop_rest=True, chunk_size=20
         ``[data.mask]`` (NIfTI brain mask) or empty.
     nonfinite : {"error", "exclude"}
         ``data.nonfinite`` (:func:`vlmbrain.fmri.bold.load_subject_bold`).
+    backend, device : str
+        ``compute.backend``, ``compute.device`` (:func:`vlmbrain.stats.backend.get_backend`).
+    threads : int, optional
+        The job's threads (torch's on the CPU).
     mem_mb : int, optional
         The rule's ``resources.mem_mb``: the job stops before loading anything when its
         estimated need (:mod:`vlmbrain.memory`) exceeds it.
@@ -138,6 +143,7 @@ def encoding(*, bold, tables, atoms, encoding, tr, drop_rest=True, chunk_size=20
     memory.check_memory("encoding", memory.encoding_parts(sizes, shapes, chunk_size,
                                                           len(ridge_alphas)),
                         mem_mb, fix="lower encoding.chunk_size")
+    be = get_backend(backend, device, threads)
     Y = load_subject_bold(bold_paths, table_paths, tr, drop_rest=drop_rest, mask=single(mask),
                           nonfinite=nonfinite)
     with atomic_path(out_dir, suffix="") as tmp:
@@ -152,7 +158,7 @@ def encoding(*, bold, tables, atoms, encoding, tr, drop_rest=True, chunk_size=20
                     "with the same stimulus tables and temporal settings."
                 )
             fit = encode_layer(Y, A, runs, chunk_size=chunk_size, ar_bins=ar_bins,
-                               ridge_alphas=ridge_alphas)
+                               ridge_alphas=ridge_alphas, backend=be)
             save_npz(tmp / stream / f"{layer_name(layer)}.npz", **fit)
 
 

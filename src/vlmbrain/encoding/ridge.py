@@ -7,6 +7,10 @@ ties to the larger alpha), the model is refit on all training runs and scored on
 held-out run by Pearson r. Everything is done from per-run sufficient statistics
 (``X_r'X_r``, ``X_r'Y_r``, ``Y_r'Y_r`` diagonals): one GEMM over all time points, then
 only K x K x V work, so that all grayordinates are solved at once.
+
+The GEMMs and the K x K x V work run on the array backend passed as ``backend``
+(:mod:`vlmbrain.stats.backend`: numpy, or torch on a device); the K x K eigendecompositions
+are numpy float64 on the host in both cases.
 """
 
 from __future__ import annotations
@@ -15,13 +19,19 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from vlmbrain.encoding.temporal import run_slices
+from vlmbrain.stats.backend import NumpyBackend
 from vlmbrain.stats.missing import fill_missing
 
 
 class _Blocks:
-    """Sufficient statistics of contiguous row blocks for ridge algebra."""
+    """Sufficient statistics of contiguous row blocks for ridge algebra.
 
-    def __init__(self, X, Y, slices, dtype):
+    ``G``, ``sx`` and ``n`` are numpy (small); ``C``, ``yy`` and ``sy`` (per target)
+    arrays of the backend ``be``.
+    """
+
+    def __init__(self, X, Y, slices, dtype, be):
+        self.be = be
         self.G = []
         self.C = []
         self.yy = []
@@ -30,12 +40,12 @@ class _Blocks:
         self.n = []
         for sl in slices:
             Xb = np.asarray(X[sl], np.float64)
-            Yb = np.asarray(Y[sl], dtype)
+            Yb = be.asarray(Y[sl], dtype)
             self.G.append(Xb.T @ Xb)
-            self.C.append((Xb.astype(dtype).T @ Yb).astype(np.float64))
-            self.yy.append(np.einsum("tv,tv->v", Yb, Yb, dtype=np.float64))
+            self.C.append(be.astype(be.asarray(Xb.astype(dtype), dtype).T @ Yb, np.float64))
+            self.yy.append(be.einsum("tv,tv->v", Yb, Yb, dtype=np.float64))
             self.sx.append(Xb.sum(0))
-            self.sy.append(Yb.sum(0, dtype=np.float64))
+            self.sy.append(be.sum(Yb, 0, dtype=np.float64))
             self.n.append(Xb.shape[0])
 
     def total(self, idx):
@@ -55,6 +65,7 @@ def select_alphas(blocks, train, alphas, inner, dtype=np.float32):
     ties go to the larger alpha. Work is done in the eigenbasis of the fit Gram
     matrix: ``W_a = Q diag(1 / (l + a)) Q'C``.
     """
+    be = blocks.be
     scores = np.zeros((len(alphas), blocks.C[0].shape[1]))
     for val in inner:
         fit = [b for b in train if b not in val]
@@ -63,15 +74,15 @@ def select_alphas(blocks, train, alphas, inner, dtype=np.float32):
         yy = sum(blocks.yy[i] for i in val)
         n = sum(blocks.n[i] for i in val)
         evals, Q = _eig(G, dtype)
-        Qd = Q.astype(dtype)
-        Ct = Qd.T @ C.astype(dtype)
-        Cvt = Qd.T @ Cv.astype(dtype)
-        M = (Q.T @ Gv @ Q).astype(dtype)
+        Qd = be.asarray(Q.astype(dtype), dtype)
+        Ct = Qd.T @ be.astype(C, dtype)
+        Cvt = Qd.T @ be.astype(Cv, dtype)
+        M = be.asarray((Q.T @ Gv @ Q).astype(dtype), dtype)
         for j, a in enumerate(alphas):
-            Wt = Ct * (1.0 / (evals + a)).astype(dtype)[:, None]
-            cross = np.einsum("kv,kv->v", Wt, Cvt, dtype=np.float64)
-            quad = np.einsum("kv,kv->v", Wt, M @ Wt, dtype=np.float64)
-            scores[j] -= (yy - 2.0 * cross + quad) / n
+            Wt = Ct * be.asarray((1.0 / (evals + a)).astype(dtype)[:, None], dtype)
+            cross = be.einsum("kv,kv->v", Wt, Cvt, dtype=np.float64)
+            quad = be.einsum("kv,kv->v", Wt, M @ Wt, dtype=np.float64)
+            scores[j] -= be.to_numpy((yy - 2.0 * cross + quad) / n)
     scores = scores / len(inner) + (np.log(alphas) * 1e-10)[:, None]
     return np.argmax(scores, axis=0)
 
@@ -79,20 +90,22 @@ def select_alphas(blocks, train, alphas, inner, dtype=np.float32):
 def _pearson(blocks, i, W):
     """Pearson r between X_i W and Y_i per column, from the block's statistics (NaN where
     the prediction or the data is constant on the block: r is undefined there)."""
+    be = blocks.be
     n = blocks.n[i]
-    sxy = np.einsum("kv,kv->v", W, blocks.C[i])
-    spp = np.einsum("kv,kv->v", W, blocks.G[i] @ W)
-    sp = blocks.sx[i] @ W
-    sy = blocks.sy[i]
+    sxy = be.to_numpy(be.einsum("kv,kv->v", W, blocks.C[i]))
+    spp = be.to_numpy(be.einsum("kv,kv->v", W, be.asarray(blocks.G[i], np.float64) @ W))
+    sp = be.to_numpy(be.asarray(blocks.sx[i], np.float64) @ W)
+    sy = be.to_numpy(blocks.sy[i])
     cov = sxy - sp * sy / n
     vp = spp - sp**2 / n
-    vy = blocks.yy[i] - sy**2 / n
+    vy = be.to_numpy(blocks.yy[i]) - sy**2 / n
     with np.errstate(divide="ignore", invalid="ignore"):
         r = cov / np.sqrt(vp * vy)
     return np.where((vp > 1e-12) & (vy > 1e-12), r, np.nan)
 
 
-def ridge_loro(X, Y, runs, alphas, chunk_size=20000, dtype=np.float32, progress=False):
+def ridge_loro(X, Y, runs, alphas, chunk_size=20000, dtype=np.float32, progress=False,
+               backend=None):
     """Leave-one-run-out ridge prediction with per-grayordinate alpha.
 
     Parameters
@@ -108,6 +121,11 @@ def ridge_loro(X, Y, runs, alphas, chunk_size=20000, dtype=np.float32, progress=
     alphas : sequence of float
     chunk_size : int
     dtype : numpy dtype of the X'Y GEMM.
+    progress : bool
+        Show a tqdm bar over chunks.
+    backend : NumpyBackend or TorchBackend, optional
+        Where the GEMMs and the per-target algebra run
+        (:func:`vlmbrain.stats.backend.get_backend`; default numpy).
 
     Returns
     -------
@@ -116,6 +134,7 @@ def ridge_loro(X, Y, runs, alphas, chunk_size=20000, dtype=np.float32, progress=
         undefined); ``r_folds`` (n_runs, V); ``alpha`` (V,): geometric mean over folds
         of the selected alphas; ``alpha_folds`` (n_runs, V).
     """
+    be = NumpyBackend() if backend is None else backend
     X = np.asarray(X)
     slices = run_slices(runs)
     n_runs = len(slices)
@@ -139,7 +158,7 @@ def ridge_loro(X, Y, runs, alphas, chunk_size=20000, dtype=np.float32, progress=
     for start in tqdm(starts, desc="ridge LORO", disable=not progress, mininterval=5):
         sl = slice(start, min(start + chunk_size, n_vox))
         Yc, missing = fill_missing(Y[:, sl])
-        blocks = _Blocks(X, Yc, slices, dtype)
+        blocks = _Blocks(X, Yc, slices, dtype, be)
         for k in range(n_runs):
             test = block_of_run[k]
             train = [b for j in range(n_runs) if j != k for b in block_of_run[j]]
@@ -149,11 +168,13 @@ def ridge_loro(X, Y, runs, alphas, chunk_size=20000, dtype=np.float32, progress=
             best = select_alphas(blocks, train, alphas, inner, dtype)
             G, C = blocks.total(train)
             evals, Q = _eig(G, dtype)
-            W = Q @ ((Q.T @ C) / (evals[:, None] + alphas[best][None, :]))
+            Qd = be.asarray(Q, np.float64)
+            W = Qd @ ((Qd.T @ C) / be.asarray(evals[:, None] + alphas[best][None, :], np.float64))
             if len(test) == 1:
                 r_folds[k, sl] = _pearson(blocks, test[0], W)
             else:
                 merged = _Blocks.__new__(_Blocks)
+                merged.be = be
                 for name in ("G", "C", "yy", "sx", "sy", "n"):
                     setattr(merged, name, [sum(getattr(blocks, name)[i] for i in test)])
                 r_folds[k, sl] = _pearson(merged, 0, W)

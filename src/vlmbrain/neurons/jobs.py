@@ -135,12 +135,16 @@ def neurons_parcel_bold(*, bold, tables, parcel_bold, tr, drop_rest, parcellatio
     save_npz(parcel_bold, series=series, names=np.array(names))
 
 
-def neurons_subject(*, parcel_bold, activations, regressors, stats, ar_bins=100, mem_mb=None):
+def neurons_subject(*, parcel_bold, activations, regressors, stats, ar_bins=100,
+                    backend="numpy", device=None, threads=None, mem_mb=None):
     """Rule ``neurons_subject``: every AN of every layer of one model against one
     subject's parcels (``activations`` gives the layers, ``regressors`` their series).
-    ``mem_mb`` is the rule's ``resources.mem_mb`` (:mod:`vlmbrain.memory`)."""
+    ``backend``, ``device`` are ``compute.*`` (:func:`vlmbrain.stats.backend.get_backend`),
+    ``threads`` the job's; ``mem_mb`` is the rule's ``resources.mem_mb``
+    (:mod:`vlmbrain.memory`)."""
     from vlmbrain import memory
     from vlmbrain.stats import ar1_glm, fisher_z
+    from vlmbrain.stats.backend import get_backend
 
     T, P = memory.npz_shapes(parcel_bold)["series"]
     layers = [heads * dim for _, _, heads, dim in layers_of(manifest_of(activations))]
@@ -148,9 +152,10 @@ def neurons_subject(*, parcel_bold, activations, regressors, stats, ar_bins=100,
     with np.load(parcel_bold) as data:
         Y, names = data["series"], data["names"]
     arrays = {"names": names}
+    be = get_backend(backend, device, threads)
     for stream, layer, heads, dim in tqdm(layers_of(manifest_of(activations)), desc="layers"):
         X = load_regressors(regressors, stream, layer, Y.shape[0], heads * dim)
-        fit = ar1_glm(Y, X, bins=ar_bins, pairwise=True)
+        fit = ar1_glm(Y, X, bins=ar_bins, pairwise=True, backend=be)
         r, t = fit["r"], fit["t"]
         arrays[layer_key("z", stream, layer)] = fisher_z(r).astype(np.float32)
         arrays[layer_key("t", stream, layer)] = t.astype(np.float32)

@@ -13,6 +13,10 @@ residual autocovariances (:func:`yule_walker_ar1`) and the whitened cross-produc
 (``pairwise=True``: every column of ``X`` alone, with an intercept, against every column
 of ``Y``, as the per-neuron encoders need) uses the same two helpers with the 2 x 2 design
 solved in closed form on N x V arrays: two GEMMs, no loop over pairs.
+
+The GEMMs and the reductions over time run on the array backend passed as ``backend``
+(:mod:`vlmbrain.stats.backend`: numpy, or torch on a device); the per-target algebra on
+their P x V results is done in numpy float64 on the host in both cases.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 from tqdm.auto import tqdm
 
+from vlmbrain.stats.backend import NumpyBackend
 from vlmbrain.stats.missing import fill_missing
 
 
@@ -83,7 +88,8 @@ def _lagged(X):
     return lag
 
 
-def ar1_glm(Y, X, bins=100, *, pairwise=False, chunk_size=20000, dtype=None, progress=False):
+def ar1_glm(Y, X, bins=100, *, pairwise=False, chunk_size=20000, dtype=None, progress=False,
+            backend=None):
     """Fit ``Y = X B + e`` with AR(1) noise for every column of ``Y``.
 
     Parameters
@@ -106,6 +112,9 @@ def ar1_glm(Y, X, bins=100, *, pairwise=False, chunk_size=20000, dtype=None, pro
         design, float64 pairwise).
     progress : bool
         Show a tqdm bar over chunks.
+    backend : NumpyBackend or TorchBackend, optional
+        Where the GEMMs and reductions over time run
+        (:func:`vlmbrain.stats.backend.get_backend`; default numpy).
 
     Returns
     -------
@@ -116,8 +125,9 @@ def ar1_glm(Y, X, bins=100, *, pairwise=False, chunk_size=20000, dtype=None, pro
         ``r`` (P x V Pearson correlation), ``dof`` (T - 2); both NaN where either series
         is constant or has no data (undefined, never 0).
     """
+    be = NumpyBackend() if backend is None else backend
     if pairwise:
-        return _ar1_pairwise(X, Y, bins, dtype or np.float64)
+        return _ar1_pairwise(X, Y, bins, dtype or np.float64, be)
     dtype = dtype or np.float32
     Y = np.asarray(Y)
     X = np.asarray(X, np.float64)
@@ -130,7 +140,7 @@ def ar1_glm(Y, X, bins=100, *, pairwise=False, chunk_size=20000, dtype=None, pro
     lag = _lagged(X)  # x_{t-1}
     lead = np.zeros_like(X)
     lead[:-1] = X[1:]  # x_{t+1}
-    stacked = np.hstack([X, lag, lead]).T.astype(dtype).copy()  # 3P x T
+    stacked = be.asarray(np.hstack([X, lag, lead]).T.astype(dtype).copy(), dtype)  # 3P x T
     G = X.T @ X
     G_inv = np.linalg.pinv(G)
     A1 = X.T @ lag  # sum_t x_t x_{t-1}'
@@ -144,10 +154,11 @@ def ar1_glm(Y, X, bins=100, *, pairwise=False, chunk_size=20000, dtype=None, pro
     for start in tqdm(starts, desc="AR(1) GLM", disable=not progress, mininterval=5):
         sl = slice(start, min(start + chunk_size, n_vox))
         Yc, missing = fill_missing(np.asarray(Y[:, sl], dtype))
-        M = (stacked @ Yc).astype(np.float64)
+        Yd = be.asarray(Yc, dtype)
+        M = be.to_numpy(stacked @ Yd).astype(np.float64)
         C0, CL, CF = M[:p], M[p : 2 * p], M[2 * p :]
-        yy = np.einsum("tv,tv->v", Yc, Yc).astype(np.float64)
-        ylag = np.einsum("tv,tv->v", Yc[1:], Yc[:-1]).astype(np.float64)
+        yy = be.to_numpy(be.einsum("tv,tv->v", Yd, Yd)).astype(np.float64)
+        ylag = be.to_numpy(be.einsum("tv,tv->v", Yd[1:], Yd[:-1])).astype(np.float64)
         ylast = Yc[-1].astype(np.float64)
         # OLS residual autocovariances -> Yule-Walker AR(1), binned
         B0 = G_inv @ C0
@@ -177,7 +188,7 @@ def ar1_glm(Y, X, bins=100, *, pairwise=False, chunk_size=20000, dtype=None, pro
     return {"beta": beta, "t": tval, "rho": rho_all, "dof": dof}
 
 
-def _ar1_pairwise(X, Y, bins, dtype):
+def _ar1_pairwise(X, Y, bins, dtype, be):
     """Slope t and Pearson r of every column of ``X`` against every column of ``Y``.
 
     The design of pair (p, v) is ``[x_p, 1]``; with both series centred, the OLS slope is
@@ -197,9 +208,11 @@ def _ar1_pairwise(X, Y, bins, dtype):
     lyy = (Y[1:] * Y[:-1]).sum(0)[None, :]
     x0, xl = X[0][:, None], X[-1][:, None]
     y0, yl = Y[0][None, :], Y[-1][None, :]
-    s0 = X.T @ Y
+    Xd, Yd = be.asarray(X, dtype), be.asarray(Y, dtype)
+    s0 = be.to_numpy(Xd.T @ Yd)
     # sum_t (x_t y_{t-1} + x_{t-1} y_t) from one GEMM on lag-summed series.
-    bc = (X[1:] + X[:-1]).T @ (Y[1:] + Y[:-1]) - (s0 - x0 * y0) - (s0 - xl * yl)
+    lagged = be.to_numpy((Xd[1:] + Xd[:-1]).T @ (Yd[1:] + Yd[:-1]))
+    bc = lagged - (s0 - x0 * y0) - (s0 - xl * yl)
     safe_sxx = np.where(sxx > 0, sxx, 1.0)
     r = s0 / np.sqrt(safe_sxx * np.where(syy > 0, syy, 1.0))
     undefined = np.broadcast_to(

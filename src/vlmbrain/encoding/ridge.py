@@ -43,7 +43,7 @@ class _Blocks:
             Yb = be.asarray(Y[sl], dtype)
             self.G.append(Xb.T @ Xb)
             self.C.append(be.astype(be.asarray(Xb.astype(dtype), dtype).T @ Yb, np.float64))
-            self.yy.append(be.einsum("tv,tv->v", Yb, Yb, dtype=np.float64))
+            self.yy.append(be.coldot(Yb, Yb, dtype=np.float64))
             self.sx.append(Xb.sum(0))
             self.sy.append(be.sum(Yb, 0, dtype=np.float64))
             self.n.append(Xb.shape[0])
@@ -80,8 +80,8 @@ def select_alphas(blocks, train, alphas, inner, dtype=np.float32):
         M = be.asarray((Q.T @ Gv @ Q).astype(dtype), dtype)
         for j, a in enumerate(alphas):
             Wt = Ct * be.asarray((1.0 / (evals + a)).astype(dtype)[:, None], dtype)
-            cross = be.einsum("kv,kv->v", Wt, Cvt, dtype=np.float64)
-            quad = be.einsum("kv,kv->v", Wt, M @ Wt, dtype=np.float64)
+            cross = be.coldot(Wt, Cvt, dtype=np.float64)
+            quad = be.coldot(Wt, M @ Wt, dtype=np.float64)
             scores[j] -= be.to_numpy((yy - 2.0 * cross + quad) / n)
     scores = scores / len(inner) + (np.log(alphas) * 1e-10)[:, None]
     return np.argmax(scores, axis=0)
@@ -92,8 +92,8 @@ def _pearson(blocks, i, W):
     the prediction or the data is constant on the block: r is undefined there)."""
     be = blocks.be
     n = blocks.n[i]
-    sxy = be.to_numpy(be.einsum("kv,kv->v", W, blocks.C[i]))
-    spp = be.to_numpy(be.einsum("kv,kv->v", W, be.asarray(blocks.G[i], np.float64) @ W))
+    sxy = be.to_numpy(be.coldot(W, blocks.C[i]))
+    spp = be.to_numpy(be.coldot(W, be.asarray(blocks.G[i], np.float64) @ W))
     sp = be.to_numpy(be.asarray(blocks.sx[i], np.float64) @ W)
     sy = be.to_numpy(blocks.sy[i])
     cov = sxy - sp * sy / n

@@ -157,8 +157,8 @@ def ar1_glm(Y, X, bins=100, *, pairwise=False, chunk_size=20000, dtype=None, pro
         Yd = be.asarray(Yc, dtype)
         M = be.to_numpy(stacked @ Yd).astype(np.float64)
         C0, CL, CF = M[:p], M[p : 2 * p], M[2 * p :]
-        yy = be.to_numpy(be.einsum("tv,tv->v", Yd, Yd)).astype(np.float64)
-        ylag = be.to_numpy(be.einsum("tv,tv->v", Yd[1:], Yd[:-1])).astype(np.float64)
+        yy = be.to_numpy(be.coldot(Yd, Yd)).astype(np.float64)
+        ylag = be.to_numpy(be.coldot(Yd[1:], Yd[:-1])).astype(np.float64)
         ylast = Yc[-1].astype(np.float64)
         # OLS residual autocovariances -> Yule-Walker AR(1), binned
         B0 = G_inv @ C0

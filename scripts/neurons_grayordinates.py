@@ -11,4 +11,5 @@ neurons_grayordinates(
     **dict(snakemake.output.items()),
     **dict(snakemake.params.items()),
     mem_mb=snakemake.resources.mem_mb,
+    threads=snakemake.threads,
 )

@@ -157,3 +157,25 @@ def test_encode_layer_same_maps(data, cpu_torch):
     close(ref["t"], out["t"], F32_REL)
     close(ref["r"], out["r"], 0.0, F32_ATOL)
     np.testing.assert_array_equal(out["alpha"], ref["alpha"])
+
+
+def test_grayordinate_encoder_same_counts(cpu_torch):
+    """The grayordinate encoder (float32 GEMMs): the same significant pairs, counts and
+    best pairs; planted couplings far from the FDR threshold."""
+    from vlmbrain.neurons.cohort import GrayordinateEncoder
+
+    rng = np.random.default_rng(3)
+    T, N, V = 160, 10, 1200
+    X, Y = rng.standard_normal((T, N)), rng.standard_normal((T, V))
+    Y[:, :300] += 0.8 * X[:, [2]]
+    Y[:, 300:450] -= 0.8 * X[:, [5]]
+    masks = np.zeros((2, V), bool)
+    masks[0, :400], masks[1, 400:800] = True, True
+    args = dict(q=0.05, chunk_size=500, n_shifts=20)
+    ref = GrayordinateEncoder(Y, masks, **args).encode(X)
+    out = GrayordinateEncoder(Y, masks, backend=cpu_torch, **args).encode(X)
+    for key in ("an_counts", "an_total", "bn_counts", "an_enriched", "n_tests"):
+        np.testing.assert_array_equal(out[key], ref[key], err_msg=key)
+    close(ref["best_r"], out["best_r"], 0.0, F32_ATOL)
+    close(ref["best_z"], out["best_z"], F32_REL)
+    assert out["calibration"] == ref["calibration"]  # on the host, float64, in both

@@ -102,9 +102,9 @@ def test_extraction_and_the_fits_ask_for_a_gpu_when_configured(tmp_path):
     fits = write_yaml(tmp_path / "fits.yaml", {"compute": {"backend": "torch", "device": "cuda"}})
     with_gpu = gpus(fits)
     assert {rule for rule, n in with_gpu.items() if n} == {
-        "encoding", "neurons_subject", "attribution_subject"
+        "encoding", "neurons_subject", "neurons_grayordinates", "attribution_subject"
     }
-    assert set(with_gpu[r] for r in ("encoding", "neurons_subject", "attribution_subject")) == {1}
+    assert set(with_gpu.values()) == {0, 1}
     numpy = write_yaml(tmp_path / "numpy.yaml", {"compute": {"backend": "numpy", "device": "cuda"}})
     assert not any(gpus(numpy).values())
     assert not any(gpus().values())

@@ -37,7 +37,8 @@ if VOLUMETRIC:
 REPORT_CATEGORIES = vbreport_html.CATEGORIES
 # GPUs of an extraction or captioning job (the resource gpu: sbatch --gpus on Slurm)
 EXTRACTION_GPUS = 1 if config["extraction"]["device"] == "cuda" else 0
-# GPUs of an encoding-stage fit (encoding, neurons_subject, attribution_subject): torch on cuda
+# GPUs of an encoding-stage fit (encoding, neurons_subject, neurons_grayordinates,
+# attribution_subject): torch on cuda
 COMPUTE_GPUS = (
     1
     if config["compute"]["backend"] == "torch" and config["compute"]["device"] == "cuda"

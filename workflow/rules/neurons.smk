@@ -147,12 +147,15 @@ if NEURONS:
         resources:
             mem_mb=vbresources.mem_mb("neurons_grayordinates"),
             runtime=vbresources.runtime("neurons_grayordinates"),
+            gpu=COMPUTE_GPUS,
         params:
             q=config["neurons"]["fdr_q"],
             n_shifts=config["neurons"]["n_shifts"],
             chunk_size=config["neurons"]["chunk_size"],
             seed=config["neurons"]["seed"],
             enrichment_q=config["networks"]["enrichment_q"],
+            backend=config["compute"]["backend"],
+            device=config["compute"]["device"],
         script:
             "../../scripts/neurons_grayordinates.py"
 

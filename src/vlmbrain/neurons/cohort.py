@@ -5,7 +5,9 @@ Every AN of a layer is correlated with every grayordinate of the cohort's BOLD t
 circular-shift null (:mod:`vlmbrain.neurons.null`) with BH-FDR over all AN x grayordinate
 pairs of the layer. The N x V matrices are computed in chunks of grayordinates and never
 kept: only per-AN counts (per network and sign), per-grayordinate counts (per sign) and the
-p-values that can pass FDR (p <= q) survive a chunk.
+p-values that can pass FDR (p <= q) survive a chunk. The two GEMMs of a chunk run on the
+array backend passed as ``backend`` (:mod:`vlmbrain.stats.backend`: numpy, or torch on a
+device), the rest in numpy on the host.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from scipy import stats
 from scipy.special import ndtr, ndtri
 
 from vlmbrain.stats import bh_threshold, enrichment_p, fdr_mask, fill_missing
+from vlmbrain.stats.backend import NumpyBackend
 from vlmbrain.neurons.null import (
     _periodogram,
     _weighted_periodogram,
@@ -79,6 +82,8 @@ class GrayordinateEncoder:
         Seed of the calibration sample.
     enrichment_q : float
         FDR level of the AN x network enrichment (``networks.enrichment_q``).
+    backend : NumpyBackend or TorchBackend, optional
+        Where the GEMMs run (:func:`vlmbrain.stats.backend.get_backend`; default numpy).
 
     Notes
     -----
@@ -96,6 +101,7 @@ class GrayordinateEncoder:
         calibration_size=32,
         seed=0,
         enrichment_q=0.05,
+        backend=None,
     ):
         target = np.asarray(target)
         self.masks = np.asarray(masks, dtype=bool)
@@ -114,8 +120,10 @@ class GrayordinateEncoder:
         if self.n_valid == 0:
             raise ValueError("the cohort BOLD has no grayordinate with data (all NaN)")
         self.target = target
-        self.unit = unit_columns(filled, np.float32)  # missing columns: 0, so r = z = 0
-        self.power = _periodogram(self.unit)
+        self.be = NumpyBackend() if backend is None else backend
+        unit = unit_columns(filled, np.float32)  # missing columns: 0, so r = z = 0
+        self.unit = self.be.asarray(unit, np.float32)
+        self.power = self.be.asarray(_periodogram(unit), np.float32)
 
     def encode(self, X):
         """Encode the ANs ``X`` (T x N) of one layer.
@@ -140,6 +148,7 @@ class GrayordinateEncoder:
         N, T = X.shape[1], self.T
         Xu = unit_columns(X, np.float32)
         Px = _weighted_periodogram(Xu, T)
+        Xu, Px = self.be.asarray(Xu, np.float32), self.be.asarray(Px, np.float32)
         z_q = -ndtri(self.q / 2.0)  # |z| >= z_q  <=>  p <= q
         cand_n, cand_v, cand_p = [], [], []
         best_z = np.zeros(N, dtype=np.float32)
@@ -195,8 +204,8 @@ class GrayordinateEncoder:
         z^2 = (r - m)^2 / s^2 = T r^2 / (S (T - 1) / T^2 - r^2).
         """
         T = self.T
-        r = Xu.T @ self.unit[:, start:stop]
-        den = Px.T @ self.power[:, start:stop]
+        r = self.be.to_numpy(Xu.T @ self.unit[:, start:stop])
+        den = self.be.to_numpy(Px.T @ self.power[:, start:stop])
         den *= (T - 1) / (T * T)
         z2 = r * r
         den -= z2

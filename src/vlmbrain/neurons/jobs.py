@@ -305,15 +305,20 @@ def neurons_grayordinates(
     chunk_size=8192,
     seed=0,
     enrichment_q=0.05,
+    backend="numpy",
+    device=None,
+    threads=None,
     mem_mb=None,
 ):
     """Rule ``neurons_grayordinates``: every AN of every layer of one model against every
-    grayordinate of the cohort. ``mem_mb`` is the rule's ``resources.mem_mb``
-    (:mod:`vlmbrain.memory`)."""
+    grayordinate of the cohort. ``backend``, ``device`` are ``compute.*``
+    (:func:`vlmbrain.stats.backend.get_backend`), ``threads`` the job's; ``mem_mb`` is the
+    rule's ``resources.mem_mb`` (:mod:`vlmbrain.memory`)."""
     out_npz, out_ans, out_summary, out_layers = counts, ans, summary, layers
     from vlmbrain import memory
     from vlmbrain.networks.templates import load_networks
     from vlmbrain.neurons.cohort import GrayordinateEncoder
+    from vlmbrain.stats.backend import get_backend
 
     T, V = memory.npy_shape(cohort)
     widths = [heads * dim for _, _, heads, dim in layers_of(manifest_of(activations))]
@@ -330,6 +335,7 @@ def neurons_grayordinates(
         n_shifts=n_shifts,
         seed=seed,
         enrichment_q=enrichment_q,
+        backend=get_backend(backend, device, threads),
     )
     arrays, ans, summary, layers = {"networks": np.array(net_names)}, [], [], []
     for stream, layer, heads, dim in tqdm(layers_of(manifest_of(activations)), desc="layers"):

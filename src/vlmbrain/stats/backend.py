@@ -2,7 +2,8 @@
 
 One switch, :func:`get_backend` ``(name, device)``, modelled on himalaya's backends: the
 estimators (:func:`vlmbrain.stats.glm.ar1_glm`, :func:`vlmbrain.encoding.ridge.ridge_loro`,
-:func:`vlmbrain.attribution.banded.banded_ridge_loro`) take the object it returns as
+:func:`vlmbrain.attribution.banded.banded_ridge_loro`,
+:class:`vlmbrain.neurons.cohort.GrayordinateEncoder`) take the object it returns as
 ``backend`` and do their per-target algebra (the GEMMs over time points and the
 P x P x V work) through it; the numpy one is plain numpy, so the numpy path is exactly
 the code it always was.

@@ -239,3 +239,22 @@ def test_attribution_leaves_out_targets_and_subjects_without_data():
     t, _ = sign_flip_test(np.sqrt(unique[[0, 2, 3, 4], 3:4]), n_flips=64)
     assert res["t"][3] == pytest.approx(t[0], rel=1e-5)
     assert res["mean_unique"][3] == pytest.approx(np.nanmean(unique[:, 3]), rel=1e-5)
+
+
+def test_encoding_job_on_torch_gives_the_numpy_maps_and_nan_where_excluded(workspace, tmp_path):
+    """``compute.backend: torch`` (on the CPU here) through the encoding job, on the subject
+    with an excluded grayordinate: the same maps, NaN at the same places."""
+    pytest.importorskip("torch")
+    ws = workspace
+    maps = {}
+    for backend in ("numpy", "torch"):
+        out = tmp_path / backend
+        encoding_jobs.encoding(bold=ws["bold"][NAN_SUBJECT], tables=ws["tables"],
+                               atoms=ws["root"] / "atoms", encoding=out, tr=1.0,
+                               ridge_alphas=[1.0, 100.0], mask=[ws["mask"]], nonfinite="exclude",
+                               backend=backend, device="cpu")
+        with np.load(out / "image" / "layer-00.npz") as z:
+            maps[backend] = {k: z[k] for k in z.files}
+    assert np.isnan(maps["torch"]["t"][:, NAN_COLUMN]).all()
+    for key, ref in maps["numpy"].items():
+        np.testing.assert_allclose(maps["torch"][key], ref, rtol=1e-4, atol=1e-5, err_msg=key)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import numpy as np
 from tqdm.auto import tqdm
 
-from vlmbrain.stats.backend import NumpyBackend
 from vlmbrain.stats.missing import fill_missing
 
 
@@ -125,6 +124,10 @@ def ar1_glm(Y, X, bins=100, *, pairwise=False, chunk_size=20000, dtype=None, pro
         ``r`` (P x V Pearson correlation), ``dof`` (T - 2); both NaN where either series
         is constant or has no data (undefined, never 0).
     """
+    # imported here, not with the module: vlmbrain.stats is also read by the report rules,
+    # whose environment has no torch (tests/test_envs.py follows module-level imports)
+    from vlmbrain.stats.backend import NumpyBackend
+
     be = NumpyBackend() if backend is None else backend
     if pairwise:
         return _ar1_pairwise(X, Y, bins, dtype or np.float64, be)

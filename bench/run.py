@@ -32,6 +32,7 @@ MODULES = [
     ("bench.neurons.encode_layer", ()),
     ("bench.workflow.dag", ("run_dir", "run_config")),
     ("bench.workflow.end_to_end", ("benchmarks", "cores")),
+    ("bench.workflow.floor", ("benchmarks", "cores")),
 ]
 
 

@@ -15,6 +15,7 @@ LINES = {
     "hrf_vs_nilearn", "sdl_per_layer", "extraction_clip_frames", "extraction_clip_captions",
     "extraction_meter_frame+caption", "extraction_vit_frames", "extraction_roberta_captions",
     "neurons_parcel_vs_gemm", "neurons_grayordinate_vs_gemm", "dag_hcp7t", "noop_rerun", "end_to_end",
+    "floor_extraction", "floor_encoding", "floor_attribution", "floor_neurons", "floor_rest", "floor_total",
 }
 
 

@@ -169,9 +169,8 @@ def encoded(workspace):
 def _check_excluded(encoded, subject, column, V):
     fit = encoded["subjects"][subject]
     others = np.arange(V) != column
-    for key in ("beta", "t"):
-        assert np.isnan(fit[key][:, column]).all(), key  # NaN, never 0
-        assert np.isfinite(fit[key][:, others]).all(), key
+    assert np.isnan(fit["beta"][:, column]).all()  # NaN, never 0
+    assert np.isfinite(fit["beta"][:, others]).all()
     for key in ("r", "alpha"):
         assert np.isnan(fit[key][column]) and np.isfinite(fit[key][others]).all(), key
     assert np.isnan(encoded["ceilings"][subject][column])
@@ -184,14 +183,15 @@ def _check_excluded(encoded, subject, column, V):
     rest = [s for s in range(3) if s != subject]
     betas = np.stack([encoded["subjects"][s]["beta"][:, column] for s in rest])
     ref = stats.ttest_1samp(betas, 0.0, axis=0)
-    np.testing.assert_allclose(g["t"][:, column], ref.statistic, rtol=1e-4)
+    # the group t is stored in float16 (relative rounding up to 2**-11)
+    np.testing.assert_allclose(g["t"][:, column], ref.statistic, rtol=1e-3)
     assert np.isfinite(g["q"][:, column]).all()
     r = [encoded["subjects"][s]["r"][column] for s in rest]
     assert g["mean_r"][column] == pytest.approx(np.mean(r), rel=1e-5)
     # elsewhere all three subjects enter
     all3 = np.stack([f["beta"][:, 0] for f in encoded["subjects"]])
     np.testing.assert_allclose(g["t"][:, 0], stats.ttest_1samp(all3, 0.0, axis=0).statistic,
-                               rtol=1e-4)
+                               rtol=1e-3)
 
 
 def test_nan_bold_excluded_gives_nan_statistics_and_fewer_subjects(workspace, encoded):

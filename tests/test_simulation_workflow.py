@@ -95,7 +95,9 @@ def test_chain_writes_contract_outputs(workspace):
                                ridge_alphas=[1.0, 100.0])
         dirs.append(out)
     with np.load(dirs[0] / "image" / "layer-01.npz") as z:
-        assert z["beta"].shape == (4, n_vox) and z["t"].shape == (4, n_vox)
+        # what the group and depth rules read: betas in half precision, no subject t
+        assert z["beta"].shape == (4, n_vox) and z["beta"].dtype == np.float16
+        assert "t" not in z
         assert z["r"].shape == (n_vox,) and z["alpha"].shape == (n_vox,)
         r = z["r"]
     planted = arrays["masks"][0]

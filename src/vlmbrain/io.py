@@ -65,10 +65,44 @@ def save_npy(path, array):
 
 
 def save_npz(path, **arrays):
-    """Write arrays to ``path`` (``.npz``, uncompressed) atomically."""
+    """Write arrays to ``path`` (``.npz``, deflate-compressed) atomically.
+
+    Float maps shrink by about a tenth; what the files hold beside them shrinks many
+    times: boolean masks, counts, q-values tied at 1, NaN outside the data, penalties
+    drawn from a short list. Writing costs about 0.1 s of CPU per 2 MB.
+    """
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
+            np.savez_compressed(fh, **arrays)
+
+
+# Largest finite float16 (65,504): above it a value would be stored as infinite.
+FLOAT16_MAX = float(np.finfo(np.float16).max)
+
+
+def half_precision(array):
+    """``array`` as float16 for storage, or as float32 when a finite value would not fit.
+
+    float16 keeps 11 significant bits: a rounding error of at most 2**-11 (0.05%) of each
+    value (below 6.1e-5 in absolute value, at most 3e-8). Used only for maps that are
+    displayed, or that enter statistics across subjects whose sampling spread dwarfs that
+    error (docs/design.md, "Storage"); NaN stays NaN.
+
+    Parameters
+    ----------
+    array : array_like of float
+
+    Returns
+    -------
+    ndarray
+        float16, or float32 when some finite value exceeds :data:`FLOAT16_MAX` in absolute
+        value.
+    """
+    array = np.asarray(array)
+    finite = np.abs(array[np.isfinite(array)])
+    if finite.size and finite.max() > FLOAT16_MAX:
+        return array.astype(np.float32)
+    return array.astype(np.float16)
 
 
 def write_tsv(path, frame):

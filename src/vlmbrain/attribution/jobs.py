@@ -18,7 +18,7 @@ from vlmbrain.attribution.keys import MAPS, map_key, mapped_layers
 from vlmbrain.attribution.significance import unique_group_maps
 from vlmbrain.fmri.bold import brain_models_of, load_subject_bold
 from vlmbrain.fmri.cifti import write_dscalar
-from vlmbrain.io import layer_name, read_tsv, save_npz, write_tsv
+from vlmbrain.io import half_precision, layer_name, read_tsv, save_npz, write_tsv
 from vlmbrain.networks.templates import load_networks
 from vlmbrain.stimuli.table import kept_rows, read_timing
 
@@ -91,8 +91,8 @@ def attribution_subject(*, bold, tables, features, partition, model, tr, drop_re
     partition : str
         Output ``attribution/sub-{subject}/{model}.npz``: per layer
         ``{stream}.layer-LL.{unique,shared,r2_joint,r2_stream}`` and per reference set
-        ``reference.{names}`` (V float32 held-out R^2; NaN at the grayordinates excluded
-        for this subject).
+        ``reference.{names}`` (V held-out R^2, float16 (:func:`vlmbrain.io.half_precision`);
+        NaN at the grayordinates excluded for this subject).
     model : str
     tr, drop_rest
         ``data.tr``, ``temporal.drop_rest``.
@@ -135,7 +135,8 @@ def attribution_subject(*, bold, tables, features, partition, model, tr, drop_re
     out = partition_model(Y, runs, feats, model, dict(against), list(alphas), n_ratios,
                           log10_span, chunk_size=chunk_size,
                           backend=get_backend(backend, device, threads), blas_threads=threads)
-    save_npz(partition, **out)
+    # half precision: the group test's sampling spread across subjects dwarfs its rounding
+    save_npz(partition, **{key: half_precision(value) for key, value in out.items()})
 
 
 def attribution_group(*, subjects, networks, geometry, maps, cells, dscalar, model, against,
@@ -176,7 +177,10 @@ def attribution_group(*, subjects, networks, geometry, maps, cells, dscalar, mod
                 raise ValueError(f"{p}: its layers differ from {subjects[0]}; rerun attribution_subject")
         arrays, rows, planes, plane_names = {}, [], [], []
         for stream, layer in tqdm(mapped_layers(keys), desc=f"attribution group {model}", mininterval=5):
-            stack = {kind: np.stack([d[map_key(stream, layer, kind)] for d in data]) for kind in MAPS}
+            stack = {  # float32, as before the subjects' maps were stored in float16
+                kind: np.stack([d[map_key(stream, layer, kind)] for d in data]).astype(np.float32)
+                for kind in MAPS
+            }
             res = unique_group_maps(stack["unique"], stack["shared"], stack["r2_joint"], q=q,
                                     n_flips=n_flips, seed=seed, scale=test_scale,
                                     moderated=moderated)

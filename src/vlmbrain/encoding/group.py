@@ -9,7 +9,7 @@ from tqdm.auto import tqdm
 
 from vlmbrain.encoding.atoms import layer_files
 from vlmbrain.fmri.cifti import write_dscalar
-from vlmbrain.io import atomic_path, layer_name, save_npz
+from vlmbrain.io import atomic_path, half_precision, layer_name, save_npz
 from vlmbrain.stats import OneSampleT, fdr_mask
 
 
@@ -57,7 +57,7 @@ def group_model(encoding_dirs, out_dir, q=0.05, atom_maps=False, bm_axis=None, m
     encoding_dirs : list of str or Path
         ``results/encoding/sub-{subject}/{model}`` of every subject.
     out_dir : str or Path
-        ``results/group/{model}``: ``{stream}/layer-LL.npz`` (``t``, ``q``,
+        ``results/group/{model}``: ``{stream}/layer-LL.npz`` (``t``, ``q`` in float16,
         ``activated``, ``deactivated``, ``mean_r`` (mean over the subjects with data, NaN
         where none has), ``n_subjects`` (V: subjects with data)) and ``maps/``:
         ``{stream}_summary.dscalar.nii`` (per layer: number of atoms activating and
@@ -96,7 +96,10 @@ def group_model(encoding_dirs, out_dir, q=0.05, atom_maps=False, bm_axis=None, m
             res = group_maps(betas(), q=q, moderated=moderated)
             with np.errstate(divide="ignore", invalid="ignore"):
                 res["mean_r"] = np.where(n_r > 0, sum_r / n_r, np.nan).astype(np.float32)
-            save_npz(tmp / stream / f"{layer_name(layer)}.npz", **res)
+            # t and q in half precision: read only for display and by users, every decision
+            # (activated, deactivated) is taken above in full precision
+            save_npz(tmp / stream / f"{layer_name(layer)}.npz",
+                     **{**res, "t": half_precision(res["t"]), "q": half_precision(res["q"])})
             summary.setdefault(stream, []).append(
                 (layer, res["activated"].sum(0), res["deactivated"].sum(0), res["mean_r"])
             )

@@ -20,7 +20,8 @@ from vlmbrain.encoding.sdl import atoms_per_tr_warning, learn_atoms
 from vlmbrain.encoding.subject import encode_layer
 from vlmbrain.encoding.temporal import regressor_pipeline
 from vlmbrain.fmri.bold import brain_models_of, load_subject_bold
-from vlmbrain.io import atomic_path, layer_name, save_npy, save_npz, single, write_tsv
+from vlmbrain.io import (atomic_path, half_precision, layer_name, save_npy, save_npz, single,
+                         write_tsv)
 from vlmbrain.models.files import load_activations, load_layer
 from vlmbrain.stats.backend import get_backend
 from vlmbrain.stimuli.table import kept_rows, read_timing
@@ -102,9 +103,12 @@ def encoding(*, bold, tables, atoms, encoding, tr, drop_rest=True, chunk_size=20
              nonfinite="error", backend="numpy", device=None, threads=None, mem_mb=None):
     """Rule ``encoding``: AR(1) GLM and ridge prediction of one subject and model.
 
-    Writes ``{encoding}/{stream}/layer-LL.npz`` (``beta``, ``t``, ``r``, ``alpha``; NaN
-    at the grayordinates excluded for this subject); the folder is moved into place only
-    when complete.
+    Writes ``{encoding}/{stream}/layer-LL.npz`` (``beta`` K x V float16, ``r`` and
+    ``alpha`` V float32; NaN at the grayordinates excluded for this subject); the folder
+    is moved into place only when complete. What the group and depth rules read, no more:
+    the subject's GLM t is left out, and the betas are stored in half precision
+    (:func:`vlmbrain.io.half_precision`: rounding of at most 0.05% of each beta, far below
+    their spread across subjects, which the group t-test divides by).
 
     Parameters
     ----------
@@ -159,7 +163,8 @@ def encoding(*, bold, tables, atoms, encoding, tr, drop_rest=True, chunk_size=20
                 )
             fit = encode_layer(Y, A, runs, chunk_size=chunk_size, ar_bins=ar_bins,
                                ridge_alphas=ridge_alphas, backend=be)
-            save_npz(tmp / stream / f"{layer_name(layer)}.npz", **fit)
+            save_npz(tmp / stream / f"{layer_name(layer)}.npz", beta=half_precision(fit["beta"]),
+                     r=fit["r"], alpha=fit["alpha"])
 
 
 def noise_ceiling(*, bold, tables, ceiling, tr, drop_rest=True, mask=(), nonfinite="error",

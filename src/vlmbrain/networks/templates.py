@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from vlmbrain.fmri.cifti import write_dlabel
-from vlmbrain.io import atomic_path
+from vlmbrain.io import save_npz
 
 TEMPLATES = {"cole_anticevic": "ca_network", "yeo7": "yeo7"}
 NETWORK_COLOURS = {
@@ -133,9 +133,7 @@ def write_networks(npz_path, dlabel_path, template, mapping, labels=None, mask=N
         from vlmbrain.fmri.bold import mask_brain_models
 
         bm_axis = mask_brain_models(mask)
-    with atomic_path(npz_path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, names=np.array(names), masks=masks, template=np.array(template))
+    save_npz(npz_path, names=np.array(names), masks=masks, template=np.array(template))
     label_map = np.zeros(masks.shape[1], dtype=int)
     for i in range(len(names))[::-1]:
         label_map[masks[i]] = i + 1

@@ -6,6 +6,8 @@ polarity tables), the planted-AN enrichment of the simulation and a searchable H
 
 from __future__ import annotations
 
+import base64
+import gzip
 import html
 import json
 from pathlib import Path
@@ -238,8 +240,12 @@ HTML_COLUMNS = [
 def catalogue_html(catalogue, title="Neuron catalogue", max_rows=500):
     """A self-contained searchable, sortable HTML table of the catalogue (no server).
 
-    The rows are embedded as JSON; the search box filters on every column (all words must
-    match), a click on a header sorts, and at most ``max_rows`` matches are shown.
+    The columns are embedded as gzip-compressed JSON (``{column: [values]}``, base64),
+    which the page inflates with the browser's ``DecompressionStream`` (about 8 times
+    smaller than the JSON: the page is embedded in the self-contained report); the
+    search box filters on every column
+    (all words must match), a click on a header sorts, and at most ``max_rows`` matches
+    are shown.
     """
     cols = [c for c in HTML_COLUMNS if c in catalogue.columns]
     frame = catalogue[cols].copy()
@@ -250,12 +256,11 @@ def catalogue_html(catalogue, title="Neuron catalogue", max_rows=500):
     for c in ("best_r", "best_q"):
         if c in frame:
             frame[c] = frame[c].map(lambda v: float(f"{v:.3g}") if pd.notna(v) else None)
-    data = json.dumps(
-        [cols] + frame.astype(object).where(frame.notna(), None).values.tolist(),
-        separators=(",", ":"),
-        default=_json_scalar,
+    values = frame.astype(object).where(frame.notna(), None)
+    data = json.dumps(  # by column: like values side by side compress a third better
+        {c: values[c].tolist() for c in cols}, separators=(",", ":"), default=_json_scalar
     )
-    data = data.replace("</", "<\\/")
+    data = base64.b64encode(gzip.compress(data.encode(), mtime=0)).decode("ascii")
     return (
         _HTML.replace("__TITLE__", html.escape(title))
         .replace("__DATA__", data)
@@ -281,10 +286,15 @@ input{width:40em;padding:4px;margin:0.5em 0}
 <code>clip image vision +</code>); click a header to sort. Showing at most __MAX__ rows.</p>
 <input id="q" placeholder="search..." autofocus><span id="n"></span>
 <table><thead><tr id="h"></tr></thead><tbody id="b"></tbody></table>
-<script id="data" type="application/json">__DATA__</script>
+<script id="data" type="application/octet-stream">__DATA__</script>
 <script>
-const all=JSON.parse(document.getElementById('data').textContent);
-const cols=all[0], rows=all.slice(1), MAX=__MAX__;
+async function columnsOf(id){const bin=atob(document.getElementById(id).textContent.trim());
+ const bytes=Uint8Array.from(bin,c=>c.charCodeAt(0));
+ const json=new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+ return JSON.parse(await new Response(json).text())}
+columnsOf('data').then(data=>{
+const cols=Object.keys(data), MAX=__MAX__;
+const rows=data[cols[0]].map((_,i)=>cols.map(c=>data[c][i]));
 const text=rows.map(r=>r.join(' ').toLowerCase());
 let order=rows.map((_,i)=>i), sortCol=-1, asc=true;
 const h=document.getElementById('h');
@@ -301,5 +311,6 @@ function draw(){const words=document.getElementById('q').value.toLowerCase().spl
   rows[i].forEach(v=>{const td=document.createElement('td');td.textContent=v===null?'':v;
    tr.appendChild(td)});b.appendChild(tr)})}
 document.getElementById('q').oninput=draw;draw();
+}).catch(e=>{document.getElementById('n').textContent=' cannot read the rows: '+e});
 </script></body></html>
 """

@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from vlmbrain.io import atomic_path  # noqa: E402
+from vlmbrain.findings.line_figures import save_figure  # noqa: E402
 
 __all__ = ["catalogue_figure"]
 
@@ -41,6 +41,4 @@ def catalogue_figure(summary, path):
     axes.flat[0].legend(fontsize=7)
     fig.suptitle("Share of ANs with a significant parcel per network and sign", fontsize=10)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)

@@ -44,6 +44,20 @@ def test_caption_run_writes_table(tiny_captioner, tmp_path):
     assert all(set(t.split()) <= set(WORDS) for t in table["text"])
 
 
+def test_captions_cover_a_run_that_is_not_a_whole_number_of_intervals(tiny_captioner, tmp_path):
+    """HCP 7T's runs last 921, 918, 915 and 901 s: with 2-s captions the last second of an
+    odd-length run is captioned too (as the stimulus table's last TR needs)."""
+    from vlmbrain.stimuli.video import write_video
+
+    video = tmp_path / "run.mp4"
+    write_video(video, [np.full((32, 32, 3), 10 * i, np.uint8) for i in range(14)], fps=2)  # 7 s
+    table = caption_run(tmp_path / "captions.tsv", tiny_captioner, video=str(video), interval=2.0,
+                        max_new_tokens=3)
+    assert table["duration"].sum() == pytest.approx(7.0)
+    assert (table["onset"] + table["duration"]).max() == pytest.approx(7.0)
+    assert caption_per_tr(table, 7, 1.0)[-1] != ""
+
+
 def test_merge_captions():
     table = merge_captions(np.array([0.0, 2.0, 4.0, 6.0]), ["a", "a", "b", "a"], 2.0)
     assert table.to_dict("list") == {"onset": [0.0, 4.0, 6.0], "duration": [4.0, 2.0, 2.0], "text": ["a", "b", "a"]}

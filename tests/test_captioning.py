@@ -13,39 +13,15 @@ from vlmbrain.stimuli.captioning import Captioner, caption_run, merge_captions
 from vlmbrain.stimuli.table import caption_per_tr, read_captions, read_stimulus_table
 
 
+WORDS = ["a", "dog", "cat", "runs", "on", "grass", "red", "car"]
+
+
 @pytest.fixture(scope="module")
 def tiny_captioner(tmp_path_factory):
-    import torch
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import (
-        GPT2Config,
-        PreTrainedTokenizerFast,
-        ViTConfig,
-        ViTImageProcessor,
-        VisionEncoderDecoderConfig,
-        VisionEncoderDecoderModel,
-    )
+    from bench.hcp_rehearsal import save_captioner
 
-    folder = tmp_path_factory.mktemp("captioner")
-    words = ["<pad>", "<s>", "</s>", "<unk>", "a", "dog", "cat", "runs", "on", "grass", "red", "car"]
-    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, pad_token="<pad>", bos_token="<s>", eos_token="</s>", unk_token="<unk>"
-    )
-    fast.save_pretrained(folder)
-    ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(folder)
-    enc = ViTConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
-                    image_size=32, patch_size=16)
-    dec = GPT2Config(vocab_size=len(words), n_embd=32, n_layer=1, n_head=2, n_positions=64,
-                     bos_token_id=1, eos_token_id=2, pad_token_id=0)
-    config = VisionEncoderDecoderConfig.from_encoder_decoder_configs(enc, dec)
-    config.decoder_start_token_id, config.pad_token_id, config.eos_token_id = 1, 0, 2
-    torch.manual_seed(0)
-    model = VisionEncoderDecoderModel(config=config)
-    # random weights: never end a caption before max_new_tokens, so that every caption has words
-    model.generation_config.suppress_tokens = [0, 1, 2, 3]
-    model.save_pretrained(folder)
+    # transformers' usual initialisation: nearly the same caption for every frame
+    folder = save_captioner(tmp_path_factory.mktemp("captioner"), words=WORDS, initializer_range=0.02)
     return str(folder)
 
 
@@ -65,7 +41,21 @@ def test_caption_run_writes_table(tiny_captioner, tmp_path):
     assert again["duration"].sum() == pytest.approx(6.0) and again["onset"].iloc[0] == 0
     assert table["text"].tolist() == caption_run(tmp_path / "b.tsv", tiny_captioner, video=str(video),
                                                  interval=1.0, max_new_tokens=5)["text"].tolist()
-    assert all(set(t.split()) <= {"a", "dog", "cat", "runs", "on", "grass", "red", "car"} for t in table["text"])
+    assert all(set(t.split()) <= set(WORDS) for t in table["text"])
+
+
+def test_captions_cover_a_run_that_is_not_a_whole_number_of_intervals(tiny_captioner, tmp_path):
+    """HCP 7T's runs last 921, 918, 915 and 901 s: with 2-s captions the last second of an
+    odd-length run is captioned too (as the stimulus table's last TR needs)."""
+    from vlmbrain.stimuli.video import write_video
+
+    video = tmp_path / "run.mp4"
+    write_video(video, [np.full((32, 32, 3), 10 * i, np.uint8) for i in range(14)], fps=2)  # 7 s
+    table = caption_run(tmp_path / "captions.tsv", tiny_captioner, video=str(video), interval=2.0,
+                        max_new_tokens=3)
+    assert table["duration"].sum() == pytest.approx(7.0)
+    assert (table["onset"] + table["duration"]).max() == pytest.approx(7.0)
+    assert caption_per_tr(table, 7, 1.0)[-1] != ""
 
 
 def test_merge_captions():

@@ -129,24 +129,56 @@ def narrate(rng, scenes, duration, caption_seconds, remark_rate=0.2):
 
 def make_run(run, seed, tr, fps, frame_size, clips_per_run, clip_trs, rest_trs,
              validation_trs, scene_seconds, caption_seconds, run_index):
-    """Plan one run of the synthetic movie.
+    """Plan one run of the synthetic movie in the simulation's layout (:func:`run_layout`).
+
+    Returns
+    -------
+    dict
+        As :func:`plan_run`.
+    """
+    layout, n_trs = run_layout(clips_per_run, clip_trs, rest_trs, validation_trs)
+    named = [(clip, "validation" if clip == "validation" else f"{run}_clip{clip + 1}", start, end)
+             for clip, start, end in layout]
+    return plan_run(run, named, n_trs, seed=seed, tr=tr, fps=fps, frame_size=frame_size,
+                    scene_seconds=scene_seconds, caption_seconds=caption_seconds,
+                    run_index=run_index)
+
+
+def plan_run(run, layout, n_trs, *, seed, tr, fps, frame_size, scene_seconds, caption_seconds,
+             run_index):
+    """Plan one run of a synthetic movie with the given clip segments.
+
+    Parameters
+    ----------
+    run : str
+        Run identifier.
+    layout : list of tuple
+        ``(clip, clip_id, start, end)`` per clip: ``clip`` the clip's index in the run
+        (seeds its scenes) or ``"validation"`` (the same scenes in every run), ``clip_id``
+        its name in the segments table, ``start`` and ``end`` 0-based TRs, end inclusive.
+        Every other TR is rest (a black screen).
+    n_trs : int
+        TRs of the run.
+    seed, tr, fps, frame_size, scene_seconds, caption_seconds
+        As the ``simulation`` keys of the same names (``tr``: ``data.tr``).
+    run_index : int
+        0-based run number (seeds the run's clips).
 
     Returns
     -------
     dict
         ``n_trs``, ``segments`` (DataFrame: run, clip, start, end, validation),
-        ``captions`` (DataFrame: onset, duration, text), ``frames`` (a callable that
-        yields the run's video frames at ``fps``).
+        ``captions`` (DataFrame: onset, duration, text), ``clips`` (per clip its onset
+        and duration in seconds and its scenes, see :func:`plan_scenes`), ``frames`` (a
+        callable that yields the run's video frames at ``fps``).
     """
-    layout, n_trs = run_layout(clips_per_run, clip_trs, rest_trs, validation_trs)
     clips, captions, segments = [], [], []
-    for clip, start, end in layout:
+    for clip, clip_id, start, end in layout:
         # The validation clip is the same in every run: its random stream ignores the run.
         key = [seed, 1000] if clip == "validation" else [seed, run_index, clip]
         rng = np.random.default_rng(key)
         duration = (end - start + 1) * tr
         scenes = plan_scenes(rng, duration, scene_seconds)
-        clip_id = "validation" if clip == "validation" else f"{run}_clip{clip + 1}"
         clips.append((start * tr, duration, scenes))
         captions += [(start * tr + o, d, x) for o, d, x in narrate(rng, scenes, duration, caption_seconds)]
         segments.append((run, clip_id, start, end, clip == "validation"))
@@ -155,23 +187,28 @@ def make_run(run, seed, tr, fps, frame_size, clips_per_run, clip_trs, rest_trs,
         n_frames = int(round(n_trs * tr * fps))
         black = np.full((frame_size, frame_size, 3), REST_VALUE, dtype=np.uint8)
         for i in range(n_frames):
-            t = i / fps
-            frame = black
-            for onset, duration, scenes in clips:
-                if onset <= t < onset + duration:
-                    local = t - onset
-                    scene = next(s for s in scenes if s["start"] <= local < s["end"] or s is scenes[-1])
-                    u = (local - scene["start"]) / max(scene["end"] - scene["start"], 1e-6)
-                    frame = render_frame(scene, float(np.clip(u, 0, 1)), frame_size)
-                    break
-            yield frame
+            scene, u = scene_at(clips, i / fps)
+            yield black if scene is None else render_frame(scene, u, frame_size)
 
     return {
         "n_trs": n_trs,
         "segments": pd.DataFrame(segments, columns=["run", "clip", "start", "end", "validation"]),
         "captions": pd.DataFrame(captions, columns=["onset", "duration", "text"]),
+        "clips": clips,
         "frames": frames,
     }
+
+
+def scene_at(clips, t):
+    """The scene on screen at time ``t`` (s) and its relative time in [0, 1], or
+    ``(None, 0.0)`` during rest; ``clips`` as :func:`plan_run` returns them."""
+    for onset, duration, scenes in clips:
+        if onset <= t < onset + duration:
+            local = t - onset
+            scene = next(s for s in scenes if s["start"] <= local < s["end"] or s is scenes[-1])
+            u = (local - scene["start"]) / max(scene["end"] - scene["start"], 1e-6)
+            return scene, float(np.clip(u, 0, 1))
+    return None, 0.0
 
 
 def make_movie(sim, tr):

@@ -78,6 +78,7 @@ def rehearsal(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.rehearsal
 def test_rehearsal_data_look_like_the_release(rehearsal):
     data, overlay = rehearsal
     preset = yaml.safe_load(HCP7T.read_text())
@@ -99,6 +100,7 @@ def test_rehearsal_data_look_like_the_release(rehearsal):
 
 
 @pytest.mark.slow
+@pytest.mark.rehearsal
 def test_rehearsal_runs_the_preset_end_to_end(rehearsal):
     data, overlay = rehearsal
     res = data / "results"
@@ -137,6 +139,7 @@ def test_rehearsal_runs_the_preset_end_to_end(rehearsal):
 
 
 @pytest.mark.slow
+@pytest.mark.rehearsal
 def test_rehearsal_report_opens_in_chromium(rehearsal, tmp_path):
     from test_report import CHECK, HOOK, _chromium, _embedded, _run
 

@@ -255,6 +255,8 @@ def test_encoding_job_on_torch_gives_the_numpy_maps_and_nan_where_excluded(works
                                backend=backend, device="cpu")
         with np.load(out / "image" / "layer-00.npz") as z:
             maps[backend] = {k: z[k] for k in z.files}
-    assert np.isnan(maps["torch"]["t"][:, NAN_COLUMN]).all()
+    assert np.isnan(maps["torch"]["beta"][:, NAN_COLUMN]).all()
     for key, ref in maps["numpy"].items():
-        np.testing.assert_allclose(maps["torch"][key], ref, rtol=1e-4, atol=1e-5, err_msg=key)
+        # betas are stored in float16: equal values may round one unit (2**-10) apart
+        tol = dict(rtol=2e-3, atol=1e-4) if ref.dtype == np.float16 else dict(rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(maps["torch"][key].astype(np.float64), ref, **tol, err_msg=key)

@@ -10,7 +10,8 @@ from vlmbrain.stats import OneSampleT, add_intercept, ar1_glm
 from vlmbrain.encoding.noise import noise_ceiling
 from vlmbrain.encoding.ridge import ridge_loro
 from vlmbrain.encoding.sdl import atoms_per_tr_warning, learn_atoms
-from vlmbrain.encoding.temporal import HRFConvolver, hrf_kernel, regressor_pipeline, run_slices
+from vlmbrain.encoding.temporal import HRFConvolver, hrf_kernel, regressor_pipeline
+from vlmbrain.stimuli.table import run_slices
 from vlmbrain.fmri.bold import zscore
 
 

@@ -7,7 +7,8 @@ import pytest
 from vlmbrain.stats import OneSampleT, add_intercept, ar1_glm
 from vlmbrain.encoding.group import group_maps
 from vlmbrain.encoding.sdl import learn_atoms
-from vlmbrain.encoding.temporal import regressor_pipeline, run_slices
+from vlmbrain.encoding.temporal import regressor_pipeline
+from vlmbrain.stimuli.table import run_slices
 from vlmbrain.networks.enrichment import layer_overlap_table
 from vlmbrain.simulation.bold import simulate_bold
 from vlmbrain.simulation.truth import plant

@@ -16,7 +16,8 @@ import time
 
 import numpy as np
 
-from vlmbrain.encoding.temporal import HRFConvolver, run_slices
+from vlmbrain.encoding.temporal import HRFConvolver
+from vlmbrain.stimuli.table import run_slices
 
 HCP = {"n_ans": 768, "n_runs": 4, "run_trs": 900}
 FAST = {"n_ans": 64, "n_runs": 2, "run_trs": 200}

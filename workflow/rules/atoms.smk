@@ -15,7 +15,7 @@ rule atoms:
         benchmark_path("atoms/{model}")
     conda:
         "../../envs/encoding.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=120,

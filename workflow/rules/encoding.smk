@@ -16,7 +16,7 @@ rule encoding:
         benchmark_path("encoding/sub-{subject}/{model}")
     conda:
         "../../envs/encoding.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=vbresources.mem_mb("encoding"),
         runtime=vbresources.runtime("encoding"),

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from vlmbrain.attribution.cells import architecture_unique, drives_unique, layer_cells
 from vlmbrain.attribution.keys import MAPS, map_key, mapped_layers
 from vlmbrain.attribution.significance import unique_group_maps
 from vlmbrain.fmri.bold import brain_models_of, load_subject_bold
@@ -168,6 +167,8 @@ def attribution_group(*, subjects, networks, geometry, maps, cells, dscalar, mod
     mask : list of str
         ``[data.mask]`` or empty.
     """
+    from vlmbrain.attribution.cells import layer_cells  # scipy.stats: imported by this rule only
+
     names, masks = load_networks(networks)
     data = [np.load(p) for p in subjects]
     try:
@@ -201,6 +202,8 @@ def attribution_group(*, subjects, networks, geometry, maps, cells, dscalar, mod
 def attribution_tables(*, cells, table, architecture, q=0.05):
     """Rule ``attribution_tables``: ``attribution.tsv`` (BH-FDR over all cells) and the
     architecture finding on unique maps (``architecture_unique.tsv``)."""
+    from vlmbrain.attribution.cells import architecture_unique, drives_unique
+
     found = drives_unique(pd.concat([read_tsv(p) for p in cells], ignore_index=True), q)
     write_tsv(table, found)
     write_tsv(architecture, architecture_unique(found))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vlmbrain.encoding.temporal import run_slices
+from vlmbrain.stimuli.table import run_slices
 
 __all__ = ["planted_unique_share"]
 

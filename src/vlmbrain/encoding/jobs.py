@@ -2,6 +2,8 @@
 
 Each takes the rule's declared inputs and outputs as paths and its params as keyword
 arguments; the science is below (``temporal``, ``sdl``, ``subject``, ``noise``, ``group``).
+A job imports the modules that only its own rule needs inside its function: scikit-learn
+and scipy.stats take one to two CPU-seconds each to import, paid by every job of a rule.
 """
 
 from __future__ import annotations
@@ -14,11 +16,8 @@ from tqdm.auto import tqdm
 
 from vlmbrain import memory
 from vlmbrain.encoding.atoms import layer_files
-from vlmbrain.encoding.group import group_model
 from vlmbrain.encoding.noise import noise_ceiling as validation_noise_ceiling
-from vlmbrain.encoding.sdl import atoms_per_tr_warning, learn_atoms
 from vlmbrain.encoding.subject import encode_layer
-from vlmbrain.encoding.temporal import regressor_pipeline
 from vlmbrain.fmri.bold import brain_models_of, load_subject_bold
 from vlmbrain.io import (atomic_path, half_precision, layer_name, save_npy, save_npz, single,
                          write_tsv)
@@ -59,6 +58,9 @@ def atoms(*, model, activations, tables, regressors, atoms, tr, hrf="spm", drop_
     n_atoms, alpha, max_iter, batch_size, seed
         ``sdl.*``.
     """
+    from vlmbrain.encoding.sdl import atoms_per_tr_warning, learn_atoms
+    from vlmbrain.encoding.temporal import regressor_pipeline
+
     activations_dir, regressors_dir, atoms_dir = activations, regressors, atoms
     manifest = load_activations(activations_dir)
     rows = read_timing(list(tables))
@@ -245,6 +247,8 @@ def group(*, encoding, geometry, group, q=0.05, atom_maps=False, moderated=True,
     mask : list of str
         ``[data.mask]`` or empty.
     """
+    from vlmbrain.encoding.group import group_model
+
     group_model(
         list(encoding),
         group,

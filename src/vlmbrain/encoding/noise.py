@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vlmbrain.encoding.temporal import run_slices
+from vlmbrain.stimuli.table import run_slices
 
 # Fewest TRs of a repeat for which a correlation between repeats means anything.
 MIN_REPEAT_TRS = 3

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from tqdm.auto import tqdm
 
-from vlmbrain.encoding.temporal import run_slices
+from vlmbrain.stimuli.table import run_slices
 from vlmbrain.stats.backend import NumpyBackend
 from vlmbrain.stats.missing import fill_missing
 

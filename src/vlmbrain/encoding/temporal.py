@@ -17,7 +17,7 @@ from nilearn.glm.first_level import hemodynamic_models
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline
 
-from vlmbrain.stimuli.table import kept_rows
+from vlmbrain.stimuli.table import kept_rows, run_slices
 
 
 def hrf_kernel(hrf="spm", tr=1.0, time_length=32.0):
@@ -32,25 +32,6 @@ def hrf_kernel(hrf="spm", tr=1.0, time_length=32.0):
     if hrf not in makers:
         raise ValueError(f"temporal.hrf must be one of {sorted(makers)}, got {hrf!r}")
     return np.asarray(makers[hrf](float(tr), oversampling=1, time_length=time_length), float)
-
-
-def run_slices(runs):
-    """Contiguous row slices of each run, in order of appearance.
-
-    Raises
-    ------
-    ValueError
-        When a run's rows are not contiguous.
-    """
-    runs = np.asarray(runs)
-    if runs.ndim != 1 or runs.size == 0:
-        raise ValueError("runs must be a non-empty 1-D array of run labels, one per row")
-    change = np.flatnonzero(runs[1:] != runs[:-1]) + 1
-    bounds = np.concatenate([[0], change, [runs.size]])
-    labels = runs[bounds[:-1]]
-    if len(set(labels.tolist())) != len(labels):
-        raise ValueError("the rows of each run must be contiguous (runs concatenated in order)")
-    return [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def _zscore_rows(x, rows):

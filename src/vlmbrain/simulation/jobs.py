@@ -6,7 +6,7 @@ import logging
 
 import numpy as np
 
-from vlmbrain.encoding.temporal import run_slices
+from vlmbrain.stimuli.table import run_slices
 from vlmbrain.fmri.cifti import template_brain_models, write_dtseries
 from vlmbrain.io import read_tsv
 from vlmbrain.models.files import load_activations, load_layer

@@ -9,7 +9,6 @@ q-value is at or below the level (:func:`significant`), NaN never is.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 
 def fdr_bh(p, axis=-1):
@@ -27,6 +26,8 @@ def fdr_bh(p, axis=-1):
     q : ndarray of float64, same shape as ``p``
         ``scipy.stats.false_discovery_control(p, method='bh')`` along ``axis``.
     """
+    from scipy.stats import false_discovery_control  # here: scipy.stats takes a second to import
+
     p = np.asarray(p, dtype=np.float64)
     if axis is None:
         return fdr_bh(p.ravel(), axis=0).reshape(p.shape)
@@ -34,7 +35,7 @@ def fdr_bh(p, axis=-1):
         return p.copy()
     nan = np.isnan(p)
     if not nan.any():
-        return stats.false_discovery_control(p, axis=axis, method="bh")
+        return false_discovery_control(p, axis=axis, method="bh")
     # NaNs do not count as tests: move them to the end with p = 1 so they do not
     # change the others' ranks, then correct with the family size reduced.
     p = np.moveaxis(p, axis, -1)
@@ -46,7 +47,7 @@ def fdr_bh(p, axis=-1):
     for i in range(flat_p.shape[0]):
         ok = ~flat_nan[i]
         if ok.any():
-            flat_q[i, ok] = stats.false_discovery_control(flat_p[i, ok], method="bh")
+            flat_q[i, ok] = false_discovery_control(flat_p[i, ok], method="bh")
     return np.moveaxis(flat_q.reshape(p.shape), -1, axis)
 
 
@@ -141,6 +142,8 @@ class OneSampleT:
             With few subjects the ordinary t is large wherever a variance is small by
             chance; with many the two agree.
         """
+        from scipy import special  # here: scipy takes a second to import, in every job
+
         if self.n < 2:
             raise ValueError(f"a one-sample t-test needs at least 2 subjects, got {self.n}")
         n = self.count
@@ -151,7 +154,7 @@ class OneSampleT:
             if moderated:
                 used, df = moderate(var, df)
             t = np.where((n >= 2) & (var > 0), self._mean / np.sqrt(used / n), np.nan)
-            p = 2.0 * stats.t.sf(np.abs(t), df)
+            p = 2.0 * special.stdtr(df, -np.abs(t))  # scipy.stats.t.sf(|t|, df)
         return np.where(n > 0, self._mean, np.nan), t, np.where(np.isnan(t), np.nan, p)
 
 
@@ -387,6 +390,8 @@ def enrichment_p(overlap, population, size_network, size_map):
     ``P(X >= overlap)`` for X hypergeometric with ``population`` items, ``size_network``
     successes and ``size_map`` draws (``scipy.stats.hypergeom.sf``); 1 for empty maps.
     """
+    from scipy import stats
+
     p = stats.hypergeom.sf(np.asarray(overlap) - 1, population, size_network, size_map)
     return np.where(np.asarray(size_map) > 0, np.clip(p, 0.0, 1.0), 1.0)
 

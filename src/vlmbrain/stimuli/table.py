@@ -466,3 +466,22 @@ def kept_rows(rows, drop_rest=True):
     ``rows`` are row labels from :func:`timing` (one stimulus table or several).
     """
     return rows["movie"].to_numpy() if drop_rest else np.ones(len(rows), bool)
+
+
+def run_slices(runs):
+    """Contiguous row slices of each run, in order of appearance.
+
+    Raises
+    ------
+    ValueError
+        When a run's rows are not contiguous.
+    """
+    runs = np.asarray(runs)
+    if runs.ndim != 1 or runs.size == 0:
+        raise ValueError("runs must be a non-empty 1-D array of run labels, one per row")
+    change = np.flatnonzero(runs[1:] != runs[:-1]) + 1
+    bounds = np.concatenate([[0], change, [runs.size]])
+    labels = runs[bounds[:-1]]
+    if len(set(labels.tolist())) != len(labels):
+        raise ValueError("the rows of each run must be contiguous (runs concatenated in order)")
+    return [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]

@@ -32,19 +32,23 @@ def _names(node):
     return set()
 
 
-def _imports(path):
-    """(all imports at any depth, imports made when the module is imported).
+def _imports(path, functions=()):
+    """(all imports at any depth, imports made when the module is imported or when one of
+    ``functions`` runs).
 
     A vlmbrain module imported inside a function is needed only when that function
-    runs, so only module-level vlmbrain imports are followed; third-party imports
+    runs, so only module-level vlmbrain imports are followed, and those of the functions
+    named (a job function, which imports what its rule alone needs); third-party imports
     count at any depth (a lazy import still has to be installed).
     """
     tree = ast.parse(Path(path).read_text())
     everywhere = set().union(*(_names(n) for n in ast.walk(tree)))
     top = set()
     for node in tree.body:
-        for sub in ast.walk(node) if not isinstance(node, (ast.FunctionDef, ast.ClassDef)) else []:
-            top |= _names(sub)
+        called = isinstance(node, ast.FunctionDef) and node.name in functions
+        if called or not isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            for sub in ast.walk(node):
+                top |= _names(sub)
     return everywhere, top
 
 
@@ -59,12 +63,19 @@ def _module_file(name):
 def third_party_imports(script):
     """Top-level third-party modules imported by a script, following vlmbrain modules."""
     seen, todo, found = set(), [Path(script)], set()
+    # the job functions the script imports (``from vlmbrain.<stage>.jobs import <rule>``)
+    jobs = {}
+    for node in ast.walk(ast.parse(Path(script).read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("vlmbrain."):
+            f = _module_file(node.module)
+            if f:
+                jobs.setdefault(f, set()).update(a.name for a in node.names)
     while todo:
         path = todo.pop()
         if path in seen:
             continue
         seen.add(path)
-        everywhere, module_level = _imports(path)
+        everywhere, module_level = _imports(path, jobs.get(path, ()))
         is_script = path == Path(script)
         for name in everywhere:
             top = name.split(".")[0]

@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 ## run: the whole workflow on $(CONFIG) (default: the simulation), then the HTML report
 run: $(STAMP)
-	$(VENV)/bin/snakemake --cores $(CORES) --configfile $(CONFIG) --rerun-incomplete --scheduler greedy
+	$(VENV)/bin/snakemake --cores $(CORES) --configfile $(CONFIG) --rerun-incomplete
 	$(VENV)/bin/snakemake --cores 1 --configfile $(CONFIG) --report results/report.html
 
 ## test: the test suite

@@ -12,7 +12,6 @@ that nothing (z-scoring statistics, HRF tails) crosses a run boundary:
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from nilearn.glm.first_level import hemodynamic_models
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import Pipeline

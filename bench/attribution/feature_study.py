@@ -31,8 +31,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from vlmbrain.attribution.banded import banded_ridge_loro, default_deltas  # noqa: E402
 from vlmbrain.attribution.features import layer_components, reference_components  # noqa: E402
 from vlmbrain.config import runs as config_runs  # noqa: E402
-from vlmbrain.stimuli.table import run_slices  # noqa: E402
-from vlmbrain.stimuli.table import kept_rows, read_timing  # noqa: E402
+from vlmbrain.stimuli.table import kept_rows, read_timing, run_slices  # noqa: E402
 from vlmbrain.io import read_tsv  # noqa: E402
 from vlmbrain.models.files import load_layer  # noqa: E402
 from vlmbrain.simulation.bold import coupling_signal  # noqa: E402

@@ -8,11 +8,10 @@ fraction of (layer, atom) maps with any significant grayordinate.
 """
 import sys, json, time, itertools
 import numpy as np, pandas as pd, yaml
-from vlmbrain.stimuli.table import kept_rows, read_timing
+from vlmbrain.stimuli.table import kept_rows, read_timing, run_slices
 from vlmbrain.fmri.bold import zscore
 from vlmbrain.models.files import load_activations, load_layer
 from vlmbrain.encoding.temporal import regressor_pipeline
-from vlmbrain.stimuli.table import run_slices
 from vlmbrain.encoding.sdl import learn_atoms
 from vlmbrain.stats import add_intercept, ar1_glm
 from vlmbrain.encoding.group import group_maps

@@ -6,14 +6,13 @@ import logging
 
 import numpy as np
 
-from vlmbrain.stimuli.table import run_slices
 from vlmbrain.fmri.cifti import template_brain_models, write_dtseries
 from vlmbrain.io import read_tsv
 from vlmbrain.models.files import load_activations, load_layer
 from vlmbrain.networks.templates import load_networks
 from vlmbrain.simulation.bold import simulate_bold as simulate
 from vlmbrain.simulation.truth import check_couplings, coupling_likeness, plant, write_ground_truth
-from vlmbrain.stimuli.table import read_stimulus_tables, read_timing
+from vlmbrain.stimuli.table import read_stimulus_tables, read_timing, run_slices
 
 log = logging.getLogger("vlmbrain")
 

@@ -3,7 +3,8 @@ and the config overlay that runs ``config/hcp7t.yaml`` on it end to end.
 
 Usage (from the repository root)::
 
-    .venv/bin/python -m bench.hcp_rehearsal OUT_DIR [--subjects 2] [--scale 1.0] [--tiny]
+    .venv/bin/python -m bench.hcp_rehearsal OUT_DIR [--subjects 2] [--scale 1.0]
+        [--tiny-models | --tiny]
     .venv/bin/snakemake --cores all --configfile config/hcp7t.yaml OUT_DIR/rehearsal.yaml
 
 ``OUT_DIR`` receives, for each subject (six-digit ids, as HCP's) and each run of the preset
@@ -34,10 +35,12 @@ networks and about 0 elsewhere.
 periods keep the release's 20 s, :func:`scaled_segments`); the clip segments then no longer
 match ``config/hcp7t_segments.tsv``, so a scaled copy is
 written to ``OUT_DIR/segments.tsv`` and the overlay points ``data.segments`` at it (at
-scale 1 the overlay keeps the preset's own table). ``--tiny`` also puts the tests' tiny
-models and small settings (``tests/config/tiny.yaml``: ``models``, ``sdl``, ``neurons``,
-``attribution``) in the overlay; without it the four architectures keep their full size,
-with random weights (no weights are downloaded or needed).
+scale 1 the overlay keeps the preset's own table). ``--tiny-models`` puts the tests' tiny
+versions of the four architectures (``models`` of ``tests/config/tiny.yaml``: same code,
+a few layers and heads) in the overlay and keeps every other setting of the preset (64
+atoms, the neurons' and attribution's settings); ``--tiny`` also takes the tests' small
+settings (``sdl``, ``neurons``, ``attribution``). Without either, the four architectures
+keep their full size, with random weights (no weights are downloaded or needed).
 
 ``OUT_DIR/rehearsal.yaml`` is the overlay: paths (subjects, BOLD, videos, segments, a
 ``results`` folder under ``OUT_DIR``), ``data.captions: null`` with the captioning model,
@@ -73,8 +76,12 @@ SUBJECT_IDS = ["100610", "102311", "102816", "104416", "105923", "108323", "1091
 BOLD = "{subject}/MNINonLinear/Results/{run}/{run}_Atlas_MSMAll_hp2000_clean.dtseries.nii"
 STIMULI = "Post_Fix_Movie_Stimuli"
 ASPECT = 720 / 1024  # height / width of the release's videos
-# The keys --tiny takes from the tests' tiny configuration.
-TINY_KEYS = ("models", "sdl", "neurons", "attribution")
+# The keys of the tests' tiny configuration that each size option puts in the overlay.
+SIZES = {
+    "full": (),
+    "tiny-models": ("models",),
+    "tiny": ("models", "sdl", "neurons", "attribution"),
+}
 # Words of the random-weight captioner (every caption is made of these).
 CAPTION_WORDS = ["a", "man", "woman", "dog", "cat", "runs", "walks", "on", "the", "grass",
                  "street", "red", "car", "sky", "looks", "at", "city", "water"]
@@ -307,7 +314,7 @@ def save_captioner(folder, words=CAPTION_WORDS, seed=0, initializer_range=0.5):
     return folder
 
 
-def overlay(out, subjects, names, segments_path, tiny):
+def overlay(out, subjects, names, segments_path, size="full"):
     """The config overlay (a dict) that runs ``config/hcp7t.yaml`` on the rehearsal data."""
     config = preset()
     runs = config["data"]["runs"]
@@ -331,16 +338,18 @@ def overlay(out, subjects, names, segments_path, tiny):
         "models": models,
         "extraction": {"device": "cpu"},
     }
-    if tiny:
+    if size not in SIZES:
+        raise ValueError(f"size {size!r}: give one of {', '.join(SIZES)}")
+    if SIZES[size]:
         small = yaml.safe_load(TINY.read_text())
-        result.update({k: small[k] for k in TINY_KEYS})
+        result.update({k: small[k] for k in SIZES[size]})
     if set(models) != set(config["models"]):
         raise ValueError(f"{HCP7T}: models {sorted(config['models'])} are not {sorted(models)}; "
                          "update bench.hcp_rehearsal.overlay")
     return result
 
 
-def write_rehearsal(out, n_subjects=2, scale=1.0, tiny=False, seed=0, fps=4, width=256,
+def write_rehearsal(out, n_subjects=2, scale=1.0, size="full", seed=0, fps=4, width=256,
                     strength=2.0):
     """Write the rehearsal data set and its overlay in ``out``; the overlay's path.
 
@@ -352,8 +361,9 @@ def write_rehearsal(out, n_subjects=2, scale=1.0, tiny=False, seed=0, fps=4, wid
         At least 2 (the group statistics need them), at most 8.
     scale : float
         Clip lengths as a fraction of the release's, in (0, 1] (:func:`scaled_segments`).
-    tiny : bool
-        Put the tests' tiny models and small settings in the overlay.
+    size : {"full", "tiny-models", "tiny"}
+        The preset's full-size models; the tests' tiny models; the tiny models and the
+        tests' small settings (``SIZES``).
     seed : int
         Seeds the movie, the planted responses and the noise.
     fps, width : int
@@ -365,6 +375,8 @@ def write_rehearsal(out, n_subjects=2, scale=1.0, tiny=False, seed=0, fps=4, wid
     from vlmbrain.stimuli.table import read_segments
 
     out = Path(out).resolve()
+    if size not in SIZES:
+        raise ValueError(f"size {size!r}: give one of {', '.join(SIZES)}")
     if not 2 <= n_subjects <= len(SUBJECT_IDS):
         raise ValueError(f"--subjects {n_subjects}: give 2 to {len(SUBJECT_IDS)}")
     config = preset()
@@ -398,7 +410,7 @@ def write_rehearsal(out, n_subjects=2, scale=1.0, tiny=False, seed=0, fps=4, wid
     write_bold(out, subjects, signals, masks, seed, defaults["simulation"]["noise"], strength)
     save_captioner(out / "captioner", seed=seed)
     path = out / "rehearsal.yaml"
-    path.write_text(yaml.safe_dump(overlay(out, subjects, names, segments_path, tiny), sort_keys=False))
+    path.write_text(yaml.safe_dump(overlay(out, subjects, names, segments_path, size), sort_keys=False))
     print(f"wrote {out} in {time.perf_counter() - t0:.0f} s", flush=True)
     return path
 
@@ -410,8 +422,13 @@ def main(argv=None):
     ap.add_argument("--subjects", type=int, default=2, help="number of subjects (2 to 8)")
     ap.add_argument("--scale", type=float, default=1.0,
                     help="clip lengths as a fraction of the release's (0.04 to 1; rest kept)")
-    ap.add_argument("--tiny", action="store_true",
-                    help="the tests' tiny models and small settings (tests/config/tiny.yaml)")
+    sizes = ap.add_mutually_exclusive_group()
+    sizes.add_argument("--tiny-models", dest="size", action="store_const", const="tiny-models",
+                       help="the tests' tiny models (tests/config/tiny.yaml); every other "
+                            "setting of the preset kept")
+    sizes.add_argument("--tiny", dest="size", action="store_const", const="tiny",
+                       help="the tests' tiny models and small settings (tests/config/tiny.yaml)")
+    ap.set_defaults(size="full")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--fps", type=int, default=4, help="frame rate of the videos")
     ap.add_argument("--width", type=int, default=256, help="frame width of the videos (pixels)")
@@ -419,7 +436,7 @@ def main(argv=None):
                     help="planted response in units of the noise's standard deviation")
     args = ap.parse_args(argv)
     try:
-        path = write_rehearsal(args.out, args.subjects, args.scale, args.tiny, args.seed,
+        path = write_rehearsal(args.out, args.subjects, args.scale, args.size, args.seed,
                                args.fps, args.width, args.strength)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)

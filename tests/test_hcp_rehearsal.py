@@ -21,7 +21,7 @@ from vlmbrain.networks.templates import load_networks
 from vlmbrain.stimuli.table import read_captions, read_segments, read_stimulus_table
 from vlmbrain.stimuli.video import video_info
 
-from bench.hcp_rehearsal import BOLD, RELEASE_TRS, STIMULI, scaled_segments
+from bench.hcp_rehearsal import BOLD, RELEASE_TRS, STIMULI, overlay, scaled_segments
 
 HCP7T = ROOT / "config/hcp7t.yaml"
 SCALE = 0.08  # clips of 5 to 21 TRs, validation 7 TRs (rest kept: runs of 161 to 180 TRs)
@@ -36,6 +36,35 @@ def test_preset_over_the_defaults_keeps_real_data_settings():
     update_config(merged, yaml.safe_load(HCP7T.read_text()))
     assert merged["sdl"]["n_atoms"] == 64
     assert merged["data"]["source"] == "hcp7t" and merged["simulation"]["couplings"] == []
+
+
+@pytest.mark.parametrize("size", ["full", "tiny-models", "tiny"])
+def test_overlay_changes_only_paths_weights_and_sizes(size, tmp_path):
+    """The rehearsal's overlay over the preset: random weights, and the tests' tiny models
+    (and, with ``tiny``, their small settings) only where the size asks for them."""
+    from snakemake.utils import update_config
+
+    def merged(*layers):
+        config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+        for layer in layers:
+            update_config(config, layer)
+        return config
+
+    names = {run: f"{run}.mp4" for run in RELEASE_TRS}
+    layer = overlay(tmp_path, ["100610", "102311"], names, tmp_path / "segments.tsv", size)
+    preset, tiny = yaml.safe_load(HCP7T.read_text()), yaml.safe_load((ROOT / "tests/config/tiny.yaml").read_text())
+    config, base = merged(preset, layer), merged(preset)
+    assert set(layer) <= {"results", "data", "captioning", "models", "extraction", "sdl", "neurons", "attribution"}
+    assert config["models"]["clip"]["pretrained"] is None and config["models"]["vit"]["pretrained"] is False
+    assert config["data"]["captions"] is None and config["captioning"]["enabled"]
+    width = config["models"]["clip"].get("overrides", {}).get("vision_cfg", {}).get("width")
+    assert width == (None if size == "full" else tiny["models"]["clip"]["overrides"]["vision_cfg"]["width"])
+    small = size == "tiny"
+    for key in ("sdl", "neurons", "attribution"):
+        assert config[key] == (merged(tiny)[key] if small else base[key]), key
+    assert config["sdl"]["n_atoms"] == (tiny["sdl"]["n_atoms"] if small else 64)
+    with pytest.raises(ValueError, match="size 'small': give one of full, tiny-models, tiny"):
+        overlay(tmp_path, ["100610"], names, tmp_path / "segments.tsv", "small")
 
 
 def test_scaled_segments_keep_the_release_layout():

@@ -45,12 +45,15 @@ keep their full size, with random weights (no weights are downloaded or needed).
 ``OUT_DIR/rehearsal.yaml`` is the overlay: paths (subjects, BOLD, videos, segments, a
 ``results`` folder under ``OUT_DIR``), ``data.captions: null`` with the captioning model,
 the models' weights (random), ``extraction.device: cpu``; nothing else of the preset
-changes.
+changes. ``OUT_DIR/rehearsal.json`` records how the data set was made (the options above
+and the run lengths); ``tests/test_hcp_rehearsal.py`` reads it to check a finished
+rehearsal (``VLMBRAIN_REHEARSAL``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -411,6 +414,9 @@ def write_rehearsal(out, n_subjects=2, scale=1.0, size="full", seed=0, fps=4, wi
     save_captioner(out / "captioner", seed=seed)
     path = out / "rehearsal.yaml"
     path.write_text(yaml.safe_dump(overlay(out, subjects, names, segments_path, size), sort_keys=False))
+    record = {"subjects": subjects, "scale": scale, "size": size, "seed": seed, "fps": fps,
+              "width": width, "strength": strength, "run_trs": lengths}
+    (out / "rehearsal.json").write_text(json.dumps(record, indent=1) + "\n")
     print(f"wrote {out} in {time.perf_counter() - t0:.0f} s", flush=True)
     return path
 

@@ -4,9 +4,11 @@ out like the release, captions generated from the frames; and what the preset in
 ``config/config.yaml`` when given with ``--configfile``."""
 
 import json
+import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -92,7 +94,20 @@ def test_scaled_segments_keep_the_release_layout():
 
 @pytest.fixture(scope="module")
 def rehearsal(tmp_path_factory):
-    """The rehearsal data at SCALE with the tiny models, and the workflow run on them."""
+    """The rehearsal data at SCALE with the tiny models, and the workflow run on them; or,
+    with ``VLMBRAIN_REHEARSAL=DIR``, a rehearsal made and run in DIR as the README says
+    (any scale and size): the tests then check that one.
+
+    Returns the data folder, its overlay and its record (``rehearsal.json``).
+    """
+    given = os.environ.get("VLMBRAIN_REHEARSAL")
+    if given:
+        data = Path(given).resolve()
+        missing = [p for p in ("rehearsal.json", "rehearsal.yaml", "results/report.html")
+                   if not (data / p).is_file()]
+        assert not missing, f"VLMBRAIN_REHEARSAL={given}: no {', '.join(missing)}; make and run it first"
+        return (data, yaml.safe_load((data / "rehearsal.yaml").read_text()),
+                json.loads((data / "rehearsal.json").read_text()))
     out = tmp_path_factory.mktemp("hcp_rehearsal")
     data = out / "data"
     cmd = [sys.executable, "-m", "bench.hcp_rehearsal", str(data), "--subjects", "2",
@@ -103,18 +118,22 @@ def rehearsal(tmp_path_factory):
     snakemake(out, "--cores", "2", configfiles=[HCP7T, overlay], base=None)
     report = data / "results" / "report.html"
     snakemake(out, "--cores", "1", "--report", str(report), configfiles=[HCP7T, overlay], base=None)
-    return data, yaml.safe_load(overlay.read_text())
+    record = json.loads((data / "rehearsal.json").read_text())
+    assert record["scale"] == SCALE and record["size"] == "tiny"
+    return data, yaml.safe_load(overlay.read_text()), record
 
 
 @pytest.mark.slow
 @pytest.mark.rehearsal
 def test_rehearsal_data_look_like_the_release(rehearsal):
-    data, overlay = rehearsal
+    data, overlay, record = rehearsal
     preset = yaml.safe_load(HCP7T.read_text())
     subjects = (data / "subjects.txt").read_text().split()
-    assert len(subjects) == 2 and all(re.fullmatch(r"\d{6}", s) for s in subjects)
+    assert subjects == record["subjects"] and len(subjects) >= 2
+    assert all(re.fullmatch(r"\d{6}", s) for s in subjects)
     segments = read_segments(overlay["data"]["segments"])
-    _, lengths = scaled_segments(read_segments(ROOT / "config/hcp7t_segments.tsv"), RELEASE_TRS, SCALE)
+    _, lengths = scaled_segments(read_segments(ROOT / "config/hcp7t_segments.tsv"), RELEASE_TRS, record["scale"])
+    assert lengths == record["run_trs"]
     for run in preset["data"]["runs"]:
         n_trs = lengths[run]
         for subject in subjects:
@@ -131,12 +150,12 @@ def test_rehearsal_data_look_like_the_release(rehearsal):
 @pytest.mark.slow
 @pytest.mark.rehearsal
 def test_rehearsal_runs_the_preset_end_to_end(rehearsal):
-    data, overlay = rehearsal
+    data, overlay, record = rehearsal
     res = data / "results"
     subjects = (data / "subjects.txt").read_text().split()
     runs = yaml.safe_load(HCP7T.read_text())["data"]["runs"]
-    repeat = round(84 * SCALE)
-    _, lengths = scaled_segments(read_segments(ROOT / "config/hcp7t_segments.tsv"), RELEASE_TRS, SCALE)
+    repeat = round(84 * record["scale"])
+    _, lengths = scaled_segments(read_segments(ROOT / "config/hcp7t_segments.tsv"), RELEASE_TRS, record["scale"])
     texts = set()
     for run in runs:
         captions = read_captions(res / "stimuli" / "captions" / f"{run}.tsv")

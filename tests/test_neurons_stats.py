@@ -169,3 +169,15 @@ def test_enrichment_ratio_of_empty_hit_rates_is_undefined():
     assert _ratio(0.5, 0.25) == 2.0
     assert _ratio(0.5, 0.0) == np.inf
     assert np.isnan(_ratio(0.0, 0.0))
+
+
+def test_cohort_mean_leaves_its_inputs_alone_and_equals_nanmean():
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal((20, 30)).astype(np.float32) for _ in range(5)]
+    arrays[1][:, :4] = arrays[3][:, 2:6] = np.nan
+    copies = [a.copy() for a in arrays]
+    mean = cohort_mean(iter(arrays))
+    assert mean.dtype == np.float32
+    np.testing.assert_allclose(mean, np.nanmean(np.stack(copies).astype(np.float64), axis=0), rtol=1e-6, atol=1e-7)
+    for a, b in zip(arrays, copies, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -105,3 +105,32 @@ def test_heavy_rules_ask_through_the_library(tmp_path):
             assert "mem_mb=<TBD>" in resources and "runtime=<TBD>" in resources, block
             seen.add(rule)
     assert seen == set(res.RULES)
+
+
+@pytest.mark.parametrize("scale", ["hcp", "tiny"])
+def test_each_job_fits_in_what_its_rule_asks(scale):
+    """A job's own estimate of its need (``vlmbrain.memory``, checked before it loads
+    anything) never exceeds the ``mem_mb`` its rule asks for from the same inputs: else
+    the job refuses to start at that scale. HCP: four runs of the release (3,655 TRs, about
+    3,232 modelled), 64 atoms, ViT-B widths; tiny: ``tests/config/tiny.yaml``."""
+    from vlmbrain import memory
+
+    if scale == "hcp":
+        n_trs, kept, atoms, width, n_layers, n_feats = [921, 918, 915, 901], [808] * 4, 64, 768, 25, 83
+    else:
+        n_trs, kept, atoms, width, n_layers, n_feats = [62] * 3, [40] * 3, 8, 32, 3, 17
+    sizes = {"n_trs": n_trs, "kept": kept, "V": V}
+    T = sum(kept)
+    bold = sum(n_trs) * V * 4 / 2**20  # float32 CIFTI (bold_mb: the file sizes)
+    features = {f"layer{i}": (T, 16) for i in range(n_feats)} | {"image": (T, 64), "text": (T, 64)}
+    parts = {
+        "encoding": (memory.encoding_parts(sizes, [(T, atoms)], 20000, 6), bold),
+        "attribution_subject": (memory.attribution_parts(sizes, features, n_layers, 20000, 5, 3), bold),
+        "noise_ceiling": (memory.noise_ceiling_parts(sizes), bold),
+        "neurons_parcel_bold": (memory.parcel_bold_parts(sizes, 718), bold),
+        "neurons_cohort_bold": (memory.cohort_bold_parts(sizes), bold),
+        "neurons_grayordinates": (memory.grayordinates_parts(T, V, [width] * 12, 8192), T * V * 4 / 2**20),
+    }
+    for rule, (estimate, data) in parts.items():
+        assert rule in res.RULES
+        assert memory.estimate_mb(estimate) <= res.memory_mb(rule, data), rule

@@ -150,16 +150,18 @@ def parcel_bold_parts(sizes, n_parcels):
 
 
 def cohort_bold_parts(sizes):
-    """Parts of the ``neurons_cohort_bold`` job's peak: one subject loaded at a time next
-    to the running sum and count (and the previous subject, alive until replaced)."""
+    """Parts of the ``neurons_cohort_bold`` job's peak
+    (:func:`vlmbrain.neurons.cohort.cohort_mean`): the running sum (float64) and count
+    (uint16) next to one subject while it is loaded, then added with its mask of data;
+    at the end the sum, the counts, the mask of elements without data and the float32
+    mean."""
     V, T = sizes["V"], sum(sizes["kept"])
-    running = (F64 + 4) * T * V
-    previous = (F32 + 1) * T * V  # the last subject added and its mask of data
+    running = (F64 + 2) * T * V
     return {
-        f"one subject's BOLD while loading ({T} kept TRs x {V} grayordinates), the previous "
-        "one and the running sum": load_bytes(sizes) + running + previous,
-        "the running sum while a subject is added": running + previous + F64 * T * V,
-        "the mean": running + previous + (1 + F64 + F64 + F32) * T * V,
+        f"one subject's BOLD while loading ({T} kept TRs x {V} grayordinates) and the "
+        "running sum": load_bytes(sizes) + running,
+        "the running sum while a subject is added": running + (F32 + 1) * T * V,
+        "the mean": running + (2 + 1 + F32) * T * V,
     }
 
 

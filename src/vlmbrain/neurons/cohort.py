@@ -36,27 +36,39 @@ def cohort_mean(bolds):
     ----------
     bolds : iterable of arrays, T x V
         One array per subject (e.g. a generator that loads them in turn), so that at most
-        one subject is in memory besides the running sum. NaN marks a subject without
-        data there (a grayordinate excluded for it): each element averages the subjects
-        with data, and is NaN where none has.
+        one subject is in memory besides the running sum (float64) and the count of
+        subjects without data (uint16). NaN marks a subject without data there (a
+        grayordinate excluded for it): each element averages the subjects with data, and
+        is NaN where none has.
     """
-    total = count = None
+    total = lacking = None
     n, shape = 0, None
     for bold in bolds:
         bold = np.asarray(bold, dtype=np.float32)
         if total is None:
             total, shape = np.zeros(bold.shape, dtype=np.float64), bold.shape
-            count = np.zeros(bold.shape, dtype=np.int32)
+            lacking = np.zeros(bold.shape, dtype=np.uint16)
         elif bold.shape != shape:
             raise ValueError(f"subject {n + 1} has BOLD shape {bold.shape}, the first {shape}")
-        ok = ~np.isnan(bold)
-        total += np.where(ok, bold, 0.0)
-        count += ok
+        missing = np.isnan(bold)
+        if missing.any():
+            lacking += missing
+            np.logical_not(missing, out=missing)
+            np.add(total, bold, out=total, where=missing)
+        else:
+            total += bold
         n += 1
+        del bold, missing  # before the next subject is loaded
     if n == 0:
         raise ValueError("no subject given")
+    if n > np.iinfo(np.uint16).max:
+        raise ValueError(f"{n} subjects: at most {np.iinfo(np.uint16).max}")
+    count = np.subtract(n, lacking, dtype=np.uint16)
+    del lacking
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(count > 0, total / count, np.nan).astype(np.float32)
+        np.divide(total, count, out=total)
+    total[count == 0] = np.nan
+    return total.astype(np.float32)
 
 
 class GrayordinateEncoder:

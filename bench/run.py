@@ -31,7 +31,7 @@ MODULES = [
     ("bench.extraction.bench_extraction", ()),
     ("bench.neurons.encode_layer", ()),
     ("bench.workflow.dag", ("run_dir", "run_config")),
-    ("bench.workflow.end_to_end", ("benchmarks", "cores")),
+    ("bench.workflow.end_to_end", ("benchmarks", "cores", "run_dir")),
     ("bench.workflow.floor", ("benchmarks", "cores")),
 ]
 

@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
 
 LINES = {
@@ -36,3 +38,23 @@ def test_bench_fast_writes_its_table(tmp_path):
     assert rows["dag_hcp7t"]["ours_s"] > 0 and rows["dag_hcp7t"]["met"] is not None
     with (tmp_path / "bench.csv").open() as f:
         assert [r["line"] for r in csv.DictReader(f)] == [r["line"] for r in table["rows"]]
+
+
+@pytest.mark.slow
+def test_end_to_end_judges_peak_memory_from_the_recorded_inputs(tiny_run):
+    """The workflow profile records each job's inputs (Snakemake's extended benchmark
+    format); the end-to-end line reads their largest array from the run's files and judges
+    every rule's peak memory against it."""
+    from bench.workflow.end_to_end import array_mb, read_benchmarks, rows
+    from vlmbrain.fmri.cifti import N_GRAYORDINATES
+
+    bench = tiny_run / "results" / "benchmarks"
+    jobs = read_benchmarks(bench, tiny_run)
+    encoding = jobs[jobs["rule"] == "encoding"]
+    # a subject's largest input is one BOLD run, N_GRAYORDINATES float32 per TR
+    run = next((tiny_run / "results" / "simulation").rglob("*.dtseries.nii"))
+    assert array_mb(run) > N_GRAYORDINATES * 4 / 2**20
+    assert (encoding["largest_input_mb"] >= array_mb(run)).all()
+    by_line = {r.line: r for r in rows(False, benchmarks=bench, cores=2, run_dir=tiny_run)}
+    assert by_line["rule:encoding"].met is not None and "largest input array" in by_line["rule:encoding"].note
+    assert all(r.met is None for r in rows(False, benchmarks=bench, cores=2)[1:])  # no run_dir

@@ -317,6 +317,13 @@ def save_captioner(folder, words=CAPTION_WORDS, seed=0, initializer_range=0.5):
     return folder
 
 
+def check_size(size):
+    """``size`` itself when it is a key of ``SIZES``; else a ValueError naming them."""
+    if size not in SIZES:
+        raise ValueError(f"size {size!r}: give one of {', '.join(SIZES)}")
+    return size
+
+
 def overlay(out, subjects, names, segments_path, size="full"):
     """The config overlay (a dict) that runs ``config/hcp7t.yaml`` on the rehearsal data."""
     config = preset()
@@ -341,9 +348,7 @@ def overlay(out, subjects, names, segments_path, size="full"):
         "models": models,
         "extraction": {"device": "cpu"},
     }
-    if size not in SIZES:
-        raise ValueError(f"size {size!r}: give one of {', '.join(SIZES)}")
-    if SIZES[size]:
+    if SIZES[check_size(size)]:
         small = yaml.safe_load(TINY.read_text())
         result.update({k: small[k] for k in SIZES[size]})
     if set(models) != set(config["models"]):
@@ -378,8 +383,7 @@ def write_rehearsal(out, n_subjects=2, scale=1.0, size="full", seed=0, fps=4, wi
     from vlmbrain.stimuli.table import read_segments
 
     out = Path(out).resolve()
-    if size not in SIZES:
-        raise ValueError(f"size {size!r}: give one of {', '.join(SIZES)}")
+    check_size(size)
     if not 2 <= n_subjects <= len(SUBJECT_IDS):
         raise ValueError(f"--subjects {n_subjects}: give 2 to {len(SUBJECT_IDS)}")
     config = preset()

@@ -58,3 +58,21 @@ def test_end_to_end_judges_peak_memory_from_the_recorded_inputs(tiny_run):
     by_line = {r.line: r for r in rows(False, benchmarks=bench, cores=2, run_dir=tiny_run)}
     assert by_line["rule:encoding"].met is not None and "largest input array" in by_line["rule:encoding"].note
     assert all(r.met is None for r in rows(False, benchmarks=bench, cores=2)[1:])  # no run_dir
+
+
+def test_a_subjects_runs_count_together_and_removed_inputs_by_their_recorded_size(tmp_path):
+    """A job of one subject holds its runs concatenated; other jobs read images one at a
+    time; a ``temp()`` input already removed counts with the size Snakemake recorded."""
+    import numpy as np
+
+    from bench.workflow.end_to_end import array_mb, held_input_mb
+    from vlmbrain.fmri.cifti import template_brain_models, write_dtseries
+
+    bm = template_brain_models()
+    for name, n_trs in (("run1", 4), ("run2", 6)):
+        write_dtseries(tmp_path / f"{name}.dtseries.nii", np.zeros((n_trs, len(bm)), np.float32), 1.0)
+    one, two = (array_mb(tmp_path / f"{n}.dtseries.nii") for n in ("run1", "run2"))
+    inputs = {"run1.dtseries.nii": 0.1, "run2.dtseries.nii": 0.1, "table.tsv": 0.0}
+    assert held_input_mb(inputs, tmp_path, per_subject=True) == pytest.approx(one + two)
+    assert held_input_mb(inputs, tmp_path, per_subject=False) == pytest.approx(two)
+    assert held_input_mb({**inputs, "gone.npy": 50.0}, tmp_path) == 50.0

@@ -37,6 +37,22 @@ def test_dscalar_round_trip(tmp_path):
     assert cifti.same_geometry(bm, cifti.template_brain_models())
 
 
+def test_dtseries_read_through_the_geometry_cache_equals_nibabel(tmp_path):
+    """A run whose brain-model map was already checked is read through its NIfTI-2
+    container: the same data and axis as nibabel's CIFTI-2 image gives."""
+    rng = np.random.default_rng(1)
+    paths = [tmp_path / f"run{i}.dtseries.nii" for i in (1, 2)]
+    for i, path in enumerate(paths):
+        cifti.write_dtseries(path, rng.standard_normal((5 + i, 91282)).astype(np.float32), 1.5)
+    for path in paths:  # the first checks the map, the second reuses the check
+        data, bm, tr = cifti.read_dtseries(path)
+        img = nib.load(path)
+        np.testing.assert_array_equal(data, np.asarray(img.dataobj, np.float32))
+        assert bm == img.header.get_axis(1) and tr == 1.5
+        assert cifti.dtseries_brain_models(path) == img.header.get_axis(1)
+    assert cifti.template_brain_models() == nib.load(paths[0]).header.get_axis(1)
+
+
 @pytest.mark.skipif(shutil.which("wb_command") is None, reason="connectome-workbench not installed")
 def test_workbench_accepts_outputs(tmp_path):
     path = tmp_path / "maps.dscalar.nii"

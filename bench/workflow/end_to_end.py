@@ -9,8 +9,10 @@ over its cores bounds its wall time from below; the span of the files' modificat
 Snakemake's extended benchmark format (``benchmark-extended``, set in the workflow profile
 ``profiles/default``) also records each job's input files. Their largest array (read from
 the run's files in ``--run-dir``: headers of ``.npy``, ``.npz`` and NIfTI/CIFTI, the size of
-other files) judges the memory target: a job's peak beyond the interpreter and libraries
-(:data:`vlmbrain.memory.BASELINE_MB`) at most twice its largest input array.
+other files; a subject's BOLD runs together, as the jobs concatenate them; the recorded size
+of a ``temp()`` input already removed) judges the memory target: a job's peak beyond the
+interpreter and libraries (:data:`vlmbrain.memory.BASELINE_MB`) at most twice its largest
+input array.
 
     .venv/bin/python bench/workflow/end_to_end.py results/benchmarks [--cores 2] [--run-dir .]
 """
@@ -67,10 +69,30 @@ def array_mb(path):
     return path.stat().st_size / 2**20
 
 
+def held_input_mb(inputs, run_dir, per_subject=False):
+    """The largest input array a job holds, in MB, from its recorded inputs.
+
+    ``inputs`` maps each input path (relative to ``run_dir``) to its size in MB as
+    Snakemake recorded it. In a job of one subject (``per_subject``: it has a ``subject``
+    wildcard) the BOLD images (NIfTI, CIFTI) count together: every such rule concatenates
+    the subject's runs (:func:`vlmbrain.fmri.bold.load_subject_bold`); other jobs read
+    images one at a time. An input that no longer exists (a ``temp()`` file, removed once
+    read) counts with its recorded size.
+    """
+    images, sizes = 0.0, [0.0]
+    for name, recorded in inputs.items():
+        path = Path(run_dir) / name
+        size = array_mb(path) if path.exists() else float(recorded or 0.0)
+        sizes.append(size)
+        if name.endswith((".nii", ".nii.gz")):
+            images += size
+    return max(images if per_subject else 0.0, *sizes)
+
+
 def read_benchmarks(folder, run_dir=None):
     """One row per job: ``rule``, ``file``, ``s``, ``max_rss`` (MB), ``cpu_time``, ``end``
     (mtime) and, where the file has the extended format and ``run_dir`` (the folder
-    Snakemake ran in) is given, ``largest_input_mb`` (:func:`array_mb` of its inputs; NaN
+    Snakemake ran in) is given, ``largest_input_mb`` (:func:`held_input_mb`; NaN
     otherwise)."""
     folder = Path(folder)
     patterns = benchmark_patterns()
@@ -82,8 +104,9 @@ def read_benchmarks(folder, run_dir=None):
         last = table.iloc[-1]
         largest = float("nan")
         if run_dir is not None and isinstance(last.get("input_size_mb"), str):
-            inputs = ast.literal_eval(last["input_size_mb"])
-            largest = max([array_mb(Path(run_dir) / f) for f in inputs] or [0.0])
+            wildcards = ast.literal_eval(str(last.get("wildcards", "{}")) or "{}")
+            largest = held_input_mb(ast.literal_eval(last["input_size_mb"]), run_dir,
+                                    per_subject="subject" in wildcards)
         records.append({"rule": rule, "file": name, "s": float(last["s"]),
                         "max_rss": pd.to_numeric(last["max_rss"], errors="coerce"),
                         "cpu_time": pd.to_numeric(last.get("cpu_time"), errors="coerce"),

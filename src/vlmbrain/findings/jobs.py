@@ -13,7 +13,6 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from vlmbrain.findings import line_figures
-from vlmbrain.findings.depth import depth_maps
 from vlmbrain.findings.inputs import layer_file, layer_index
 from vlmbrain.findings.network_overlap import network_overlap_table
 from vlmbrain.findings.recovery import add_unique_detection, recovery_table, unique_summary
@@ -336,5 +335,7 @@ def depth(*, encoding, networks, dlabel, preferred, table, model, figure=None, q
     q, n_flips, seed
         See :func:`vlmbrain.findings.depth.preferred_layer`.
     """
+    from vlmbrain.findings.depth import depth_maps  # hcp_utils and nilearn: 2 s to import
+
     depth_maps(list(encoding), networks, dlabel, preferred, figure, table, model, q=q,
                n_flips=n_flips, seed=seed)

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from nibabel.cifti2 import cifti2_axes
 
-from vlmbrain.fmri.cifti import dtseries_dims, read_dtseries
+from vlmbrain.fmri.cifti import dtseries_brain_models, dtseries_dims, read_dtseries
 from vlmbrain.stimuli.table import kept_rows, read_stimulus_table, timing
 
 log = logging.getLogger("vlmbrain")
@@ -369,8 +369,7 @@ def brain_models_of(path, mask=None):
     """The brain-model axis (geometry) of a BOLD file, for writing outputs in its space."""
     if is_nifti(path):
         return mask_brain_models(mask)
-    img = nib.load(Path(path))
-    return img.header.get_axis(1)
+    return dtseries_brain_models(path)
 
 
 # Why NIfTI data have no surface figures (brain maps, network map, preferred-layer figure):

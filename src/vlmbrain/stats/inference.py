@@ -227,10 +227,13 @@ def variance_prior(var, df):
     if ok.sum() < 3:
         raise ValueError(f"a variance prior needs at least 3 positive variances, got {int(ok.sum())}")
     var, df = var[ok], df[ok]
+    # the degrees of freedom take a few values (subjects with data - 1): the special
+    # functions once per value (6 s of a 41 s group job when evaluated per target)
+    half, index = np.unique(df / 2, return_inverse=True)
     z = np.log(var)
-    e = z - digamma(df / 2) + np.log(df / 2)
+    e = z - (digamma(half) - np.log(half))[index]
     e_mean = e.mean()
-    excess = np.mean((e - e_mean) ** 2) * e.size / (e.size - 1) - np.mean(polygamma(1, df / 2))
+    excess = np.mean((e - e_mean) ** 2) * e.size / (e.size - 1) - np.mean(polygamma(1, half)[index])
     if excess <= 0:
         return float(np.exp(e_mean)), np.inf
     d0 = 2.0 * float(trigamma_inverse(excess))
@@ -275,7 +278,7 @@ def moderate(var, df):
 
 
 def sign_flip_test(values, n_flips=10000, seed=0, pooled=True, moderated=False,
-                   max_null=2_000_000, max_cells=20_000_000):
+                   max_null=2_000_000, max_cells=2_000_000):
     """One-sided sign-flip permutation test of ``mean > 0`` per column, on the t statistic.
 
     Valid for values that sit near zero and are skewed (held-out R^2 gains, say): it
@@ -311,7 +314,10 @@ def sign_flip_test(values, n_flips=10000, seed=0, pooled=True, moderated=False,
     max_null : int
         Pooled null at most about this size (a seeded subsample of it beyond).
     max_cells : int
-        Flipped statistics computed at once (patterns x L x V), which bounds memory.
+        Flipped statistics computed at once (patterns x L x V), which bounds memory: the
+        statistic of a chunk takes about 8 float64 temporaries of this size (2e6 cells:
+        about 130 MB; 2e7 held 1.1 GB at the peak of a 12-layer depth test over 91,282
+        grayordinates and was no faster). The p-values do not depend on it.
 
     Returns
     -------

@@ -167,6 +167,9 @@ def dtseries_header(path, check=True):
 def read_dtseries(path, check=True):
     """Read a CIFTI-2 dense time series.
 
+    With ``check``, a brain-model map already read and checked in this process (the same
+    XML) is not parsed again: the data come through the file's NIfTI-2 container.
+
     Parameters
     ----------
     path : str or Path

@@ -9,9 +9,10 @@ subject or of every subject. Their request is
     mem_mb  = MARGIN * (BASE_MB + copies * data_mb), in steps of 100 MB
     runtime = MARGIN * (BASE_MINUTES + minutes_per_gb * data_mb / 1024), whole minutes
 
-with ``data_mb`` read from the job's input files when the job is ready to run (Snakemake
-evaluates a resource that is a function of ``input`` once the inputs exist; ``snakemake -n``
-shows it as ``<TBD>``): for memory, what the job holds at once; for time, what it reads in
+with ``data_mb`` read from the job's input files when the job is ready to run (a resource
+that is a function of ``input`` raises ``FileNotFoundError`` while an input is missing:
+``snakemake -n`` shows it as ``<TBD>``, and Snakemake computes it again once the inputs
+exist): for memory, what the job holds at once; for time, what it reads in
 all. The kinds of data, ``copies`` and ``minutes_per_gb`` of each rule are in ``RULES``.
 
 ``BASE_MB`` is a job's interpreter with its libraries (numpy, scipy, nibabel, torch)
@@ -26,6 +27,7 @@ by libraries); Snakemake's ``--set-resources RULE:mem_mb=...`` overrides any of 
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import zipfile
@@ -199,6 +201,7 @@ def mem_mb(rule):
     """
 
     def resource(wildcards, input):
+        _require_inputs(input)
         return memory_mb(rule, data_mb(RULES[rule][0], input))
 
     return resource
@@ -209,6 +212,19 @@ def runtime(rule):
     :func:`mem_mb`: ``f(wildcards, input) -> int``."""
 
     def resource(wildcards, input):
+        _require_inputs(input)
         return runtime_minutes(rule, data_mb(RULES[rule][2], input))
 
     return resource
+
+
+def _require_inputs(input):
+    """Raise ``FileNotFoundError`` for the first of a job's input files not made yet.
+
+    A job's request is read from its inputs' sizes, so it is not computed before they
+    exist: Snakemake takes this error for an input still to come, shows the resource as
+    ``<TBD>`` (``snakemake -n``) and computes it again when the job is ready to run.
+    """
+    for path in input:
+        if not os.path.exists(path):
+            raise FileNotFoundError(errno.ENOENT, "input not made yet", path)

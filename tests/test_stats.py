@@ -17,7 +17,7 @@ from vlmbrain.stats import (
     sign_patterns,
     significant,
 )
-from vlmbrain.stats.inference import trigamma_inverse, variance_prior
+from vlmbrain.stats.inference import hypergeom_tail, trigamma_inverse, variance_prior
 
 
 def ar1_noise(rng, T, n, rho):
@@ -221,6 +221,23 @@ def test_enrichment_p_is_the_hypergeometric_tail():
     assert p[0] == pytest.approx(stats.hypergeom.sf(4, 100, 20, 10))
     assert p[1] == 1.0
 
+
+
+@pytest.mark.parametrize("largest", [60, 100_000])
+def test_hypergeom_tail_equals_scipy_over_the_support_and_beyond(largest):
+    rng = np.random.default_rng(largest)
+    M = rng.integers(1, largest, 2000)
+    n = (rng.random(2000) * (M + 1)).astype(int)
+    N = (rng.random(2000) * (M + 1)).astype(int)
+    lo, hi = np.maximum(0, N - (M - n)), np.minimum(n, N)
+    x = lo + (rng.random(2000) * (hi - lo + 3)).astype(int) - 1  # one either side too
+    ours = hypergeom_tail(x, M, n, N)
+    ref = stats.hypergeom.sf(x - 1, M, n, N)
+    assert ours.shape == ref.shape
+    np.testing.assert_allclose(ours, ref, rtol=1e-9, atol=1e-290)
+    assert np.all(ours[x <= lo] == 1.0) and np.all(ours[x > hi] == 0.0)
+    with pytest.raises(ValueError, match="successes <= population"):
+        hypergeom_tail(1, 10, 11, 5)
 
 def test_sign_flip_in_pattern_chunks_equals_one_pass():
     rng = np.random.default_rng(6)

@@ -390,16 +390,83 @@ def sign_flip_test(values, n_flips=10000, seed=0, pooled=True, moderated=False,
     return t_obs, p
 
 
+def _log_binom(a, b):
+    """``log C(a, b)`` for integer arrays with ``0 <= b <= a`` (through ``betaln``)."""
+    from scipy.special import betaln
+
+    return -np.log1p(a) - betaln(a - b + 1.0, b + 1.0)
+
+
+def hypergeom_tail(x, population, successes, draws, rtol=1e-17):
+    """``P(X >= x)`` for X hypergeometric (arrays broadcast), exactly as
+    ``scipy.stats.hypergeom.sf(x - 1, population, successes, draws)``.
+
+    scipy evaluates each element through Boost at about 0.3 ms whatever its size: 1.8 s per
+    layer of 768 ANs x 4 networks x 2 signs, the larger part of a per-grayordinate
+    neurons job. Here the starting probability comes from ``betaln`` and the tail is summed
+    with the pmf's ratio recurrence for all elements at once, away from the mean (upward
+    above it; below it, one minus the lower tail), until the terms fall below ``rtol`` of
+    the sum: it agrees with scipy to a relative 1e-9 (``tests/test_stats.py``).
+
+    Parameters
+    ----------
+    x, population, successes, draws : array_like of int
+        Overlap, population size, successes in the population (``0 <= successes <=
+        population``) and draws (``0 <= draws <= population``).
+    rtol : float
+        Relative size of the last term summed.
+
+    Returns
+    -------
+    ndarray of float64
+    """
+    arrays = np.broadcast_arrays(*(np.asarray(v, np.int64) for v in
+                                   (x, population, successes, draws)))
+    shape = arrays[0].shape
+    x, M, n, N = (a.astype(np.float64).ravel() for a in arrays)
+    if np.any((n < 0) | (n > M) | (N < 0) | (N > M)):
+        raise ValueError("hypergeom_tail needs 0 <= successes <= population and "
+                         "0 <= draws <= population")
+    lo, hi = np.maximum(0.0, N - (M - n)), np.minimum(n, N)
+    out = np.where(x <= lo, 1.0, 0.0)
+    inside = (x > lo) & (x <= hi)
+    up = inside & (x > N * n / np.maximum(M, 1.0))  # sum P(X >= x) upward
+    down = inside & ~up  # 1 - P(X <= x - 1), summed downward
+    for idx, step in ((np.flatnonzero(up), 1.0), (np.flatnonzero(down), -1.0)):
+        if idx.size == 0:
+            continue
+        k = x[idx] if step > 0 else x[idx] - 1.0
+        Mi, ni, Ni = M[idx], n[idx], N[idx]
+        start = np.exp(_log_binom(ni, k) + _log_binom(Mi - ni, Ni - k) - _log_binom(Mi, Ni))
+        total, term = np.ones(idx.size), np.ones(idx.size)
+        live = np.arange(idx.size)
+        end = hi[idx] if step > 0 else lo[idx]
+        while live.size:
+            kk = k[live]
+            a, b, c = Mi[live], ni[live], Ni[live]
+            if step > 0:  # pmf(k + 1) / pmf(k)
+                ratio = (b - kk) * (c - kk) / ((kk + 1.0) * (a - b - c + kk + 1.0))
+            else:  # pmf(k - 1) / pmf(k)
+                ratio = kk * (a - b - c + kk) / ((b - kk + 1.0) * (c - kk + 1.0))
+            more = (kk != end[live]) & (ratio > 0)
+            term[live] = np.where(more, term[live] * ratio, 0.0)
+            total[live] += term[live]
+            k[live] = kk + step
+            live = live[more & (term[live] > rtol * total[live])]
+        tail = start * total
+        out[idx] = np.clip(tail if step > 0 else 1.0 - tail, 0.0, 1.0)
+    return out.reshape(shape)
+
+
 def enrichment_p(overlap, population, size_network, size_map):
     """One-sided hypergeometric enrichment p of a map in a network (arrays broadcast).
 
     ``P(X >= overlap)`` for X hypergeometric with ``population`` items, ``size_network``
-    successes and ``size_map`` draws (``scipy.stats.hypergeom.sf``); 1 for empty maps.
+    successes and ``size_map`` draws (:func:`hypergeom_tail`, scipy's
+    ``hypergeom.sf(overlap - 1, ...)``); 1 for empty maps.
     """
-    from scipy import stats
-
-    p = stats.hypergeom.sf(np.asarray(overlap) - 1, population, size_network, size_map)
-    return np.where(np.asarray(size_map) > 0, np.clip(p, 0.0, 1.0), 1.0)
+    p = hypergeom_tail(overlap, population, size_network, size_map)
+    return np.where(np.asarray(size_map) > 0, p, 1.0)
 
 
 def bh_threshold(candidates, n_tests, q=0.05):

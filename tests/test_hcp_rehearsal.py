@@ -38,16 +38,6 @@ def test_preset_over_the_defaults_keeps_real_data_settings():
     update_config(merged, yaml.safe_load(HCP7T.read_text()))
     assert merged["sdl"]["n_atoms"] == 64
     assert merged["data"]["source"] == "hcp7t" and merged["simulation"]["couplings"] == []
-    # the default's 160-pixel overrides are for random weights; pretrained ones refuse them
-    assert merged["models"]["clip"]["overrides"] is None
-    assert merged["models"]["vit"]["overrides"] is None
-    assert merged["models"]["meter"]["image_size"] == 288
-    from vlmbrain.models.clip import open_clip_config
-
-    default = yaml.safe_load((ROOT / "config/config.yaml").read_text())["models"]["clip"]
-    with pytest.raises(ValueError, match=r"set models\.clip\.overrides: null"):
-        open_clip_config("clip", {**default, "pretrained": "openai"})
-    assert open_clip_config("clip", merged["models"]["clip"])[2] == {}
 
 
 @pytest.mark.parametrize("size", ["full", "tiny-models", "tiny"])
@@ -69,7 +59,7 @@ def test_overlay_changes_only_paths_weights_and_sizes(size, tmp_path):
     assert set(layer) <= {"results", "data", "captioning", "models", "extraction", "sdl", "neurons", "attribution"}
     assert config["models"]["clip"]["pretrained"] is None and config["models"]["vit"]["pretrained"] is False
     assert config["data"]["captions"] is None and config["captioning"]["enabled"]
-    width = (config["models"]["clip"].get("overrides") or {}).get("vision_cfg", {}).get("width")
+    width = config["models"]["clip"].get("overrides", {}).get("vision_cfg", {}).get("width")
     assert width == (None if size == "full" else tiny["models"]["clip"]["overrides"]["vision_cfg"]["width"])
     small = size == "tiny"
     for key in ("sdl", "neurons", "attribution"):

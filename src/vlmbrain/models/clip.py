@@ -70,8 +70,7 @@ def open_clip_config(key, cfg):
     if overrides and pretrained and not Path(pretrained).is_file():
         raise ValueError(
             f"models.{key}: overrides apply to random weights or a local checkpoint file, not "
-            f"to the pretrained tag {pretrained!r}; set models.{key}.overrides: null (a config "
-            f"merged over config/config.yaml inherits its {dict(overrides)})."
+            f"to the pretrained tag {pretrained!r}."
         )
     top = set(inspect.signature(CLIP.__init__).parameters) - {"self", "cast_dtype"}
     nested = {

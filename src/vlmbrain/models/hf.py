@@ -59,11 +59,7 @@ def _config(kind, key, name, pretrained, overrides, cache_dir, offline):
             raise ValueError(f"models.{key}.overrides: {type(config).__name__} has no field {k!r}")
         setattr(config, k, v)
     if overrides and pretrained:
-        raise ValueError(
-            f"models.{key}: overrides apply to random weights only (pretrained is true); set "
-            f"models.{key}.overrides: null (a config merged over config/config.yaml inherits "
-            f"its {dict(overrides)})."
-        )
+        raise ValueError(f"models.{key}: overrides apply to random weights only (pretrained is true).")
     return config, source
 
 

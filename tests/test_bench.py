@@ -76,3 +76,19 @@ def test_a_subjects_runs_count_together_and_removed_inputs_by_their_recorded_siz
     assert held_input_mb(inputs, tmp_path, per_subject=True) == pytest.approx(one + two)
     assert held_input_mb(inputs, tmp_path, per_subject=False) == pytest.approx(two)
     assert held_input_mb({**inputs, "gone.npy": 50.0}, tmp_path) == 50.0
+
+
+def test_cohort_cost_counts_a_job_by_its_wall_time_when_sampling_missed_its_cpu(tmp_path):
+    """Snakemake samples CPU while a job runs: a short job's record misses most of it."""
+    sys.path.insert(0, str(ROOT))
+    from bench.workflow.cohort_cost import KERNELS, per_job
+
+    header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    for subject, (wall, cpu) in {"sim01": (40.0, 14.0), "sim02": (40.0, 50.0)}.items():
+        folder = tmp_path / "encoding" / f"sub-{subject}"
+        folder.mkdir(parents=True)
+        (folder / "clip.tsv").write_text(header + f"{wall}\t0:00:40\t400\t0\t0\t0\t0\t0\t50\t{cpu}\n")
+    base, low, high, _ = per_job(tmp_path)["encoding", "clip"]
+    assert base == pytest.approx(45.0)  # median of max(14, 40) and max(50, 40)
+    small, large, _ = KERNELS["encoding"]
+    assert low == pytest.approx(45.0 * large / small) and high >= low

@@ -3,7 +3,9 @@
 Each job of the HCP 7T run (184 subjects, the four models, attribution on; job counts from
 ``snakemake -n``, :func:`bench.workflow.dag.cohort_dag`) is costed as the CPU seconds of
 the same rule's jobs in the finished default run (median over its jobs, per model where
-the rule has one; :mod:`bench.workflow.end_to_end`) times a scale factor ``r``:
+the rule has one; :mod:`bench.workflow.end_to_end`; a job's CPU seconds are the larger of
+its recorded CPU and wall time, since Snakemake's sampling misses a job's last seconds)
+times a scale factor ``r``:
 
 - where the rule's kernel was timed at both sizes on this machine (``KERNELS``), ``r`` is
   the kernel's time at HCP scale over its time at the default run's size;
@@ -78,8 +80,11 @@ def per_job(benchmarks):
     """
     jobs = read_benchmarks(benchmarks)
     jobs["model"] = [_model(f) for f in jobs["file"]]
+    # Snakemake samples a job's CPU time while it runs and misses its last seconds (most of
+    # a short job's): count max(CPU, wall), the wall time bounding a one-thread job's CPU
+    jobs["cost"] = jobs[["cpu_time", "s"]].max(axis=1)
     out = {}
-    for (rule, model), cpu in jobs.groupby(["rule", jobs["model"].fillna("")])["cpu_time"]:
+    for (rule, model), cpu in jobs.groupby(["rule", jobs["model"].fillna("")])["cost"]:
         base = float(cpu.median())
         if rule in KERNELS:
             small, large, what = KERNELS[rule]

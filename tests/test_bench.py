@@ -80,7 +80,6 @@ def test_a_subjects_runs_count_together_and_removed_inputs_by_their_recorded_siz
 
 def test_cohort_cost_counts_a_job_by_its_wall_time_when_sampling_missed_its_cpu(tmp_path):
     """Snakemake samples CPU while a job runs: a short job's record misses most of it."""
-    sys.path.insert(0, str(ROOT))
     from bench.workflow.cohort_cost import KERNELS, per_job
 
     header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"

@@ -222,7 +222,6 @@ def test_enrichment_p_is_the_hypergeometric_tail():
     assert p[1] == 1.0
 
 
-
 @pytest.mark.parametrize("largest", [60, 100_000])
 def test_hypergeom_tail_equals_scipy_over_the_support_and_beyond(largest):
     rng = np.random.default_rng(largest)
@@ -238,6 +237,7 @@ def test_hypergeom_tail_equals_scipy_over_the_support_and_beyond(largest):
     assert np.all(ours[x <= lo] == 1.0) and np.all(ours[x > hi] == 0.0)
     with pytest.raises(ValueError, match="successes <= population"):
         hypergeom_tail(1, 10, 11, 5)
+
 
 def test_sign_flip_in_pattern_chunks_equals_one_pass():
     rng = np.random.default_rng(6)

@@ -84,8 +84,8 @@ def per_job(benchmarks):
     # a short job's): count max(CPU, wall), the wall time bounding a one-thread job's CPU
     jobs["cost"] = jobs[["cpu_time", "s"]].max(axis=1)
     out = {}
-    for (rule, model), cpu in jobs.groupby(["rule", jobs["model"].fillna("")])["cost"]:
-        base = float(cpu.median())
+    for (rule, model), cost in jobs.groupby(["rule", jobs["model"].fillna("")])["cost"]:
+        base = float(cost.median())
         if rule in KERNELS:
             small, large, what = KERNELS[rule]
             r = large / small

@@ -35,7 +35,8 @@ def overlap_stats(maps, masks):
     dict of ndarray, each (n_maps, n_networks)
         ``overlap_rate`` = |M & N| / |N|; ``dice`` = 2|M & N| / (|M| + |N|) (0 when both
         are empty); ``p`` = P(X >= |M & N|) for X hypergeometric with population V,
-        |N| successes and |M| draws (:func:`vlmbrain.stats.enrichment_p`, equal to scipy's ``hypergeom.sf``; 1 for empty maps);
+        |N| successes and |M| draws (:func:`vlmbrain.stats.enrichment_p`, equal to scipy's
+        ``hypergeom.sf``; 1 for empty maps);
         ``n_overlap`` = |M & N| (int).
     """
     maps = _as_bool_2d("maps", maps)

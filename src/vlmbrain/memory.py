@@ -131,7 +131,7 @@ def attribution_parts(sizes, features, n_layers, chunk_size, n_alphas, n_candida
     P = sum(widths[-3:])  # a layer and its references, the widest
     feats = F32 * sum(t * k for t, k in features.values())
     maps = F32 * (4 * n_layers + 2) * V
-    chunk = F64 * c * ((n_runs + 4) * P + n_candidates * n_alphas + 3 * n_runs) + 2 * F32 * T * c
+    chunk = F64 * c * ((n_runs + 4) * P + n_runs * n_candidates * n_alphas + 3 * n_runs) + 2 * F32 * T * c
     return {
         f"BOLD while loading ({T} kept TRs x {V} grayordinates)": load_bytes(sizes) + feats,
         f"BOLD ({T} x {V}), the feature spaces, {n_layers} layers' maps and a chunk of {c} "

@@ -25,13 +25,16 @@ Everything is done from per-run sufficient statistics (``X_r'X_r`` of the concat
 bands, ``X_r'Y_r``, ``sum Y_r^2`` and ``sum Y_r``): one GEMM over all time points, then
 per candidate an eigendecomposition of the scaled fit Gram ``S G S`` (P x P, shared by
 all alphas) and P x P x V work per (split, candidate, alpha). The SSE of weights ``w`` on
-a block is ``y'y - 2 w'X'y + w'X'X w``.
+a block is ``y'y - 2 w'X'y + w'X'X w``. The inner splits ``(k, v)`` and ``(v, k)`` fit on
+the same runs and share their eigenbasis; in it the penalties differ only by a diagonal,
+so a split's cross term for all alphas is one product and its quadratic term one GEMM and
+one column-wise dot per alpha. A stream and its joint model read one chunk's statistics.
 
 Cost in flops (P features in all bands, V targets, T rows, R runs, K candidates, A
-alphas): ``R (R - 1) K (2 A + 4) P^2 V`` for the inner CV (two rotations per split and
-candidate, one P x P GEMM per alpha), ``6 R P^2 V`` for the refits and ``2 T P V`` for
-the statistics; with R = 3, K = 5, A = 6, P = 64, T = 405, V = 91,282 that is 1.8e11 +
-6.7e9 + 4.7e9 flops.
+alphas): ``R (R - 1) K (3 + 2 A) P^2 V`` for the inner CV (one rotation per pair of runs
+and candidate, one per split, one P x P GEMM per alpha), ``6 R P^2 V`` for the refits and
+``2 T P V`` for the statistics; with R = 3, K = 5, A = 6, P = 64, T = 405, V = 91,282
+that is 1.7e11 + 6.7e9 + 4.7e9 flops.
 
 The per-target algebra runs on the array backend passed as ``backend``
 (:mod:`vlmbrain.stats.backend`: numpy, or torch on a device); the P x P Gram matrices and
@@ -145,6 +148,16 @@ class _Stats:
             self.sy.append(be.astype(Yr.sum(0), np.float64))
         self.n = np.array([sl.stop - sl.start for sl in slices])
 
+    def leading(self, p):
+        """The statistics of the first ``p`` features alone (views, no recomputation)."""
+        if p == self.G.shape[1]:
+            return self
+        sub = object.__new__(_Stats)
+        sub.G = self.G[:, :p, :p]
+        sub.C = [c[:p] for c in self.C]
+        sub.yy, sub.sy, sub.n = self.yy, self.sy, self.n
+        return sub
+
     def gram(self, idx):
         return sum(self.G[i] for i in idx)
 
@@ -189,6 +202,40 @@ def _sse(be, dtype, R, evals, C_fit, C_val, G_val, yy_val, alpha):
     return yy_val - be.astype((Wt * (2.0 * Cvt - M @ Wt)).sum(0), np.float64)
 
 
+def _inner_scores(st, scales, alphas, be, dtype):
+    """Inner leave-one-run-out scores of every outer fold: (R, candidates, alphas, V).
+
+    Outer fold ``k`` and inner validation run ``v`` fit on the runs other than both, so
+    the folds ``(k, v)`` and ``(v, k)`` share the fit: its eigenbasis and rotated
+    cross-products are computed once per pair of runs and scored on each of the two
+    validation runs. In the eigenbasis the weights of penalty ``alpha`` are
+    ``w = D c`` with ``D = diag(1 / (evals + alpha))``, so the validation run's
+    ``2 w'X'y - w'X'X w`` is ``d'(c * 2 c_val) - c'(D M D) c``: one product for all the
+    penalties, then one P x P GEMM and one column-wise dot per penalty.
+    """
+    n_runs = len(st.n)
+    n_vox = st.yy[0].shape[0]
+    scores = np.zeros((n_runs, len(scales), len(alphas), n_vox))
+    for a_run, b_run in itertools.combinations(range(n_runs), 2):
+        fit = [j for j in range(n_runs) if j not in (a_run, b_run)]
+        G_fit, C_fit = st.gram(fit), st.xy(fit)
+        for c, scale in enumerate(scales):
+            evals, R = _rotation(G_fit, scale)
+            Rd = be.asarray(R, dtype)
+            Ct = Rd @ C_fit
+            D = 1.0 / (evals[None, :] + alphas[:, None])  # (A, P) float64
+            Dd = be.asarray(D, dtype)
+            for k, v in ((a_run, b_run), (b_run, a_run)):  # (outer fold, validation run)
+                M = R @ st.G[v] @ R.T
+                fit_term = be.to_numpy(be.astype(Dd @ (Ct * (2.0 * (Rd @ st.C[v]))), np.float64))
+                yy = be.to_numpy(st.yy[v])
+                for a in range(len(alphas)):
+                    MD = be.asarray(D[a][:, None] * M * D[a][None, :], dtype)
+                    quad = be.to_numpy(be.astype(be.coldot(Ct, MD @ Ct), np.float64))
+                    scores[k, c, a] -= (yy - (fit_term[a] - quad)) / st.n[v]
+    return scores
+
+
 def _solve_chunk(st, scales, alphas, be, dtype, tie_eps):
     """Outer folds on one chunk: held-out R2, chosen candidate and alpha per fold."""
     n_runs = len(st.n)
@@ -198,27 +245,10 @@ def _solve_chunk(st, scales, alphas, be, dtype, tie_eps):
     cand_sel = np.empty((n_runs, n_vox), np.int64)
     alpha_sel = np.empty((n_runs, n_vox), np.float64)
     slope = (np.log(alphas) * 1e-10)[:, None]
-    alphas_d = [be.asarray(np.asarray(a), dtype) for a in alphas]
+    inner = _inner_scores(st, scales, alphas, be, dtype)
     for k in range(n_runs):
         train = [j for j in range(n_runs) if j != k]
-        scores = np.zeros((n_cand, len(alphas), n_vox))
-        for val in train:
-            fit = [j for j in train if j != val]
-            G_fit, C_fit = st.gram(fit), st.xy(fit)
-            G_val, C_val = st.G[val], st.C[val]
-            for c, scale in enumerate(scales):
-                evals, R = _rotation(G_fit, scale)
-                Rd = be.asarray(R, dtype)
-                Ct = Rd @ C_fit
-                Cvt2 = 2.0 * (Rd @ C_val)
-                M = be.asarray(R @ G_val @ R.T, dtype)
-                ev = be.asarray(evals, dtype)[:, None]
-                acc = np.empty((len(alphas), n_vox))
-                for a, alpha in enumerate(alphas_d):
-                    Wt = Ct / (ev + alpha)
-                    acc[a] = be.to_numpy(be.astype((Wt * (Cvt2 - M @ Wt)).sum(0), np.float64))
-                scores[c] -= (be.to_numpy(st.yy[val])[None, :] - acc) / st.n[val]
-        scores = scores / len(train) + slope[None]
+        scores = inner[k] / len(train) + slope[None]
         best_a = scores.argmax(1)  # (n_cand, V)
         best_s = np.take_along_axis(scores, best_a[:, None, :], 1)[:, 0]
         current = np.full(n_vox, -np.inf)
@@ -299,35 +329,60 @@ def banded_ridge_loro(
         ``deltas_folds`` (R, n_spaces, V): himalaya's ``deltas_ = log(gamma / alpha)``.
     """
     spaces, Y, slices, deltas, alphas = _check_inputs(spaces, Y, runs, deltas, alphas)
+    return _loro_fits(spaces, Y, slices, [(len(spaces), deltas)], alphas, chunk_size, dtype,
+                      progress, backend, blas_threads)[0]
+
+
+def _loro_fits(spaces, Y, slices, fits, alphas, chunk_size, dtype, progress, backend,
+               blas_threads):
+    """:func:`banded_ridge_loro` of several models on one pass over the targets.
+
+    ``fits`` lists ``(m, deltas)``: a model of the first ``m`` bands of ``spaces`` with
+    its candidates. The statistics of each chunk are computed once, for all bands, and
+    every model reads those of its bands from them.
+    """
     if int(chunk_size) < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     be = NumpyBackend() if backend is None else backend
     X = np.concatenate([np.asarray(x, np.float64) for x in spaces], 1)
     sizes = [x.shape[1] for x in spaces]
-    scales = [np.repeat(np.exp(d / 2.0), sizes) for d in deltas]
     tie_eps = float(np.finfo(np.dtype(dtype)).eps)
     n_runs, n_vox = len(slices), Y.shape[1]
-    r2 = np.empty((n_runs, n_vox), np.float32)
-    cand = np.empty((n_runs, n_vox), np.int16 if len(deltas) < 2**15 else np.int64)
-    alpha = np.empty((n_runs, n_vox), np.float32)
+    models = []
+    for m, deltas in fits:
+        models.append({
+            "p": sum(sizes[:m]),
+            "deltas": deltas,
+            "scales": [np.repeat(np.exp(d / 2.0), sizes[:m]) for d in deltas],
+            "r2": np.empty((n_runs, n_vox), np.float32),
+            "cand": np.empty((n_runs, n_vox), np.int16 if len(deltas) < 2**15 else np.int64),
+            "alpha": np.empty((n_runs, n_vox), np.float32),
+        })
     starts = range(0, n_vox, int(chunk_size))
     with _blas_limit(blas_threads):
         for start in tqdm(starts, desc="banded ridge LORO", disable=not progress, mininterval=5):
             sl = slice(start, min(start + int(chunk_size), n_vox))
             Yc, missing = fill_missing(np.asarray(Y[:, sl]))
             st = _Stats(X, Yc, slices, be, dtype)
-            r2[:, sl], cand[:, sl], alpha[:, sl] = _solve_chunk(st, scales, alphas, be, dtype,
-                                                                tie_eps)
-            r2[:, sl][:, missing] = np.nan
-            alpha[:, sl][:, missing] = np.nan
-    log_deltas = deltas[cand.astype(np.int64)].transpose(0, 2, 1) - np.log(alpha)[:, None, :]
-    return {
-        "r2": r2.mean(0),
-        "r2_folds": r2,
-        "candidate_folds": cand,
-        "alpha_folds": alpha,
-        "deltas_folds": log_deltas.astype(np.float32),
-    }
+            for fit in models:
+                r2, cand, alpha = fit["r2"], fit["cand"], fit["alpha"]
+                r2[:, sl], cand[:, sl], alpha[:, sl] = _solve_chunk(
+                    st.leading(fit["p"]), fit["scales"], alphas, be, dtype, tie_eps)
+                r2[:, sl][:, missing] = np.nan
+                alpha[:, sl][:, missing] = np.nan
+    out = []
+    for fit in models:
+        cand, alpha = fit["cand"], fit["alpha"]
+        log_deltas = (fit["deltas"][cand.astype(np.int64)].transpose(0, 2, 1)
+                      - np.log(alpha)[:, None, :])
+        out.append({
+            "r2": fit["r2"].mean(0),
+            "r2_folds": fit["r2"],
+            "candidate_folds": cand,
+            "alpha_folds": alpha,
+            "deltas_folds": log_deltas.astype(np.float32),
+        })
+    return out
 
 
 # ----------------------------------------------------------------------------- partition
@@ -399,7 +454,16 @@ def variance_partition(
     n_vox = np.shape(Y)[1] if np.ndim(Y) == 2 else None
     if deltas is None:
         deltas = default_deltas(1 + len(refs))
-    joint = banded_ridge_loro([stream, *refs], Y, runs, deltas, alphas, **kwargs)
+    spaces, Y, slices, deltas, alphas = _check_inputs([stream, *refs], Y, runs, deltas, alphas)
+    options = {"chunk_size": 20000, "dtype": np.float32, "progress": False, "backend": None,
+               "blas_threads": None}
+    unknown = set(kwargs) - set(options)
+    if unknown:
+        raise TypeError(f"variance_partition got unexpected keyword arguments {sorted(unknown)}")
+    options.update(kwargs)
+    # the joint model and the stream alone (plain ridge) on one pass over the targets
+    joint, alone = _loro_fits(spaces, Y, slices, [(len(spaces), deltas), (1, np.zeros((1, 1)))],
+                              alphas, **options)
     if r2_reference is None:
         r2_ref = reference_r2(refs, Y, runs, alphas, reference_deltas, **kwargs)["r2"]
     else:
@@ -408,7 +472,7 @@ def variance_partition(
             raise ValueError(
                 f"r2_reference must have shape ({n_vox},) like Y's columns, got {r2_ref.shape}"
             )
-    r2_stream = banded_ridge_loro([stream], Y, runs, np.zeros((1, 1)), alphas, **kwargs)["r2"]
+    r2_stream = alone["r2"]
     r2_joint = joint["r2"]
     return {
         "r2_joint": r2_joint,

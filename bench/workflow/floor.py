@@ -223,7 +223,7 @@ def ridge_flops(T, V, K, R, A):
 
 def banded_flops(T, V, P, R, K, A):
     """Banded ridge, :mod:`vlmbrain.attribution.banded`'s formula (``K`` candidates)."""
-    return R * (R - 1) * K * (2 * A + 4) * P * P * V + 6.0 * R * P * P * V + 2.0 * T * P * V
+    return R * (R - 1) * K * (3 + 2 * A) * P * P * V + 6.0 * R * P * P * V + 2.0 * T * P * V
 
 
 def null_flops(N, T, V):

@@ -307,7 +307,8 @@ def banded_ridge_loro(
     alphas : sequence of float
         Ridge penalties tried with every candidate.
     chunk_size : int
-        Targets solved at once (memory ~ ``(runs + 4) * P * chunk_size`` values).
+        Targets solved at once (memory ~ ``((runs + 4) * P + runs * candidates * alphas)
+        * chunk_size`` values).
     dtype : numpy dtype
         Working dtype of the per-target algebra (Gram matrices and eigendecompositions
         are float64; scores are accumulated in float64).

@@ -134,29 +134,29 @@ def _check_inputs(spaces, Y, runs, deltas, alphas):
 
 
 class _Stats:
-    """Per-run sufficient statistics of one chunk of targets."""
+    """Per-run sufficient statistics of one chunk of targets: ``G`` (R, P, P) float64,
+    and per run ``C`` (P, V), ``yy`` and ``sy`` (V) on the backend, ``n`` (R) rows."""
 
-    def __init__(self, X, Yc, slices, be, dtype):
-        self.G = np.stack([X[sl].T @ X[sl] for sl in slices])  # (R, P, P) float64
+    def __init__(self, G, C, yy, sy, n):
+        self.G, self.C, self.yy, self.sy, self.n = G, C, yy, sy, n
+
+    @classmethod
+    def of(cls, X, Yc, slices, be, dtype):
+        """The statistics of features ``X`` (T, P) and targets ``Yc`` (T, V)."""
+        G = np.stack([X[sl].T @ X[sl] for sl in slices])
         Xd = be.asarray(X, dtype)
         Yd = be.asarray(Yc, dtype)
-        self.C, self.yy, self.sy = [], [], []
+        C, yy, sy = [], [], []
         for sl in slices:
             Yr = Yd[sl]
-            self.C.append(Xd[sl].T @ Yr)  # (P, V) working dtype
-            self.yy.append(be.astype((Yr * Yr).sum(0), np.float64))
-            self.sy.append(be.astype(Yr.sum(0), np.float64))
-        self.n = np.array([sl.stop - sl.start for sl in slices])
+            C.append(Xd[sl].T @ Yr)  # working dtype
+            yy.append(be.astype((Yr * Yr).sum(0), np.float64))
+            sy.append(be.astype(Yr.sum(0), np.float64))
+        return cls(G, C, yy, sy, np.array([sl.stop - sl.start for sl in slices]))
 
     def leading(self, p):
         """The statistics of the first ``p`` features alone (views, no recomputation)."""
-        if p == self.G.shape[1]:
-            return self
-        sub = object.__new__(_Stats)
-        sub.G = self.G[:, :p, :p]
-        sub.C = [c[:p] for c in self.C]
-        sub.yy, sub.sy, sub.n = self.yy, self.sy, self.n
-        return sub
+        return _Stats(self.G[:, :p, :p], [c[:p] for c in self.C], self.yy, self.sy, self.n)
 
     def gram(self, idx):
         return sum(self.G[i] for i in idx)
@@ -330,17 +330,19 @@ def banded_ridge_loro(
         ``deltas_folds`` (R, n_spaces, V): himalaya's ``deltas_ = log(gamma / alpha)``.
     """
     spaces, Y, slices, deltas, alphas = _check_inputs(spaces, Y, runs, deltas, alphas)
-    return _loro_fits(spaces, Y, slices, [(len(spaces), deltas)], alphas, chunk_size, dtype,
-                      progress, backend, blas_threads)[0]
+    return _loro_fits(spaces, Y, slices, [(len(spaces), deltas)], alphas, chunk_size=chunk_size,
+                      dtype=dtype, progress=progress, backend=backend,
+                      blas_threads=blas_threads)[0]
 
 
-def _loro_fits(spaces, Y, slices, fits, alphas, chunk_size, dtype, progress, backend,
-               blas_threads):
+def _loro_fits(spaces, Y, slices, fits, alphas, *, chunk_size=20000, dtype=np.float32,
+               progress=False, backend=None, blas_threads=None):
     """:func:`banded_ridge_loro` of several models on one pass over the targets.
 
     ``fits`` lists ``(m, deltas)``: a model of the first ``m`` bands of ``spaces`` with
     its candidates. The statistics of each chunk are computed once, for all bands, and
-    every model reads those of its bands from them.
+    every model reads those of its bands from them. Inputs are checked by the caller
+    (:func:`_check_inputs`).
     """
     if int(chunk_size) < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
@@ -364,7 +366,7 @@ def _loro_fits(spaces, Y, slices, fits, alphas, chunk_size, dtype, progress, bac
         for start in tqdm(starts, desc="banded ridge LORO", disable=not progress, mininterval=5):
             sl = slice(start, min(start + int(chunk_size), n_vox))
             Yc, missing = fill_missing(np.asarray(Y[:, sl]))
-            st = _Stats(X, Yc, slices, be, dtype)
+            st = _Stats.of(X, Yc, slices, be, dtype)
             for fit in models:
                 r2, cand, alpha = fit["r2"], fit["cand"], fit["alpha"]
                 r2[:, sl], cand[:, sl], alpha[:, sl] = _solve_chunk(
@@ -456,15 +458,9 @@ def variance_partition(
     if deltas is None:
         deltas = default_deltas(1 + len(refs))
     spaces, Y, slices, deltas, alphas = _check_inputs([stream, *refs], Y, runs, deltas, alphas)
-    options = {"chunk_size": 20000, "dtype": np.float32, "progress": False, "backend": None,
-               "blas_threads": None}
-    unknown = set(kwargs) - set(options)
-    if unknown:
-        raise TypeError(f"variance_partition got unexpected keyword arguments {sorted(unknown)}")
-    options.update(kwargs)
     # the joint model and the stream alone (plain ridge) on one pass over the targets
     joint, alone = _loro_fits(spaces, Y, slices, [(len(spaces), deltas), (1, np.zeros((1, 1)))],
-                              alphas, **options)
+                              alphas, **kwargs)
     if r2_reference is None:
         r2_ref = reference_r2(refs, Y, runs, alphas, reference_deltas, **kwargs)["r2"]
     else:

@@ -15,15 +15,15 @@ from vlmbrain.stats.backend import get_backend
 ALPHAS = np.array([0.1, 1.0, 10.0, 100.0, 1000.0])
 
 
-def _data(seed=0, n=60, V=50):
+def _data(seed=0, n=60, V=50, n_runs=3):
     rng = np.random.default_rng(seed)
-    runs = np.repeat(["a", "b", "c"], n)
-    A = rng.standard_normal((3 * n, 5))
-    B = rng.standard_normal((3 * n, 7))
+    runs = np.repeat(list("abcd"[:n_runs]), n)
+    A = rng.standard_normal((n_runs * n, 5))
+    B = rng.standard_normal((n_runs * n, 7))
     Y = (
         A @ rng.standard_normal((5, V)) * rng.uniform(0, 0.5, V)
         + B @ rng.standard_normal((7, V)) * rng.uniform(0, 0.5, V)
-        + rng.standard_normal((3 * n, V))
+        + rng.standard_normal((n_runs * n, V))
     )
     return A, B, Y, runs
 
@@ -36,12 +36,14 @@ def _inner_cv(runs_train):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("n_spaces", [2, 3])
-def test_banded_matches_himalaya_banded_ridge_cv(dtype, n_spaces):
+@pytest.mark.parametrize(("n_spaces", "n_runs"), [(2, 3), (3, 3), (2, 4)])
+def test_banded_matches_himalaya_banded_ridge_cv(dtype, n_spaces, n_runs):
+    """Also with 4 runs (HCP's), where each inner fit spans 2 runs and the inner splits
+    (k, v) and (v, k) share it."""
     from himalaya.ridge import BandedRidgeCV
     from himalaya.scoring import r2_score
 
-    A, B, Y, runs = _data()
+    A, B, Y, runs = _data(n_runs=n_runs)
     if n_spaces == 2:
         spaces = [A, B]
         deltas = np.log([[0.5, 0.5], [0.9, 0.1], [0.1, 0.9], [1.0, 3.0], [0.01, 0.99]])
@@ -52,7 +54,7 @@ def test_banded_matches_himalaya_banded_ridge_cv(dtype, n_spaces):
     X = np.hstack(spaces)
     groups = np.concatenate([np.full(x.shape[1], i) for i, x in enumerate(spaces)])
     r2 = []
-    for k, run in enumerate(["a", "b", "c"]):
+    for k, run in enumerate(np.unique(runs)):
         tr, te = runs != run, runs == run
         model = BandedRidgeCV(
             groups=groups,

@@ -216,6 +216,7 @@ def _inner_scores(st, scales, alphas, be, dtype):
     n_runs = len(st.n)
     n_vox = st.yy[0].shape[0]
     scores = np.zeros((n_runs, len(scales), len(alphas), n_vox))
+    yy = [be.to_numpy(y) for y in st.yy]  # on the host once, not per candidate
     for a_run, b_run in itertools.combinations(range(n_runs), 2):
         fit = [j for j in range(n_runs) if j not in (a_run, b_run)]
         G_fit, C_fit = st.gram(fit), st.xy(fit)
@@ -228,11 +229,10 @@ def _inner_scores(st, scales, alphas, be, dtype):
             for k, v in ((a_run, b_run), (b_run, a_run)):  # (outer fold, validation run)
                 M = R @ st.G[v] @ R.T
                 fit_term = be.to_numpy(be.astype(Dd @ (Ct * (2.0 * (Rd @ st.C[v]))), np.float64))
-                yy = be.to_numpy(st.yy[v])
                 for a in range(len(alphas)):
                     MD = be.asarray(D[a][:, None] * M * D[a][None, :], dtype)
                     quad = be.to_numpy(be.astype(be.coldot(Ct, MD @ Ct), np.float64))
-                    scores[k, c, a] -= (yy - (fit_term[a] - quad)) / st.n[v]
+                    scores[k, c, a] -= (yy[v] - (fit_term[a] - quad)) / st.n[v]
     return scores
 
 
@@ -454,10 +454,10 @@ def variance_partition(
         ``shared`` (``r2_stream + r2_reference - r2_joint``).
     """
     refs = _as_list(references)
-    n_vox = np.shape(Y)[1] if np.ndim(Y) == 2 else None
     if deltas is None:
         deltas = default_deltas(1 + len(refs))
     spaces, Y, slices, deltas, alphas = _check_inputs([stream, *refs], Y, runs, deltas, alphas)
+    n_vox = Y.shape[1]
     # the joint model and the stream alone (plain ridge) on one pass over the targets
     joint, alone = _loro_fits(spaces, Y, slices, [(len(spaces), deltas), (1, np.zeros((1, 1)))],
                               alphas, **kwargs)

@@ -16,7 +16,9 @@ rule activations:
         benchmark_path("activations/{model}")
     conda:
         "../../envs/models.yaml"
-    threads: 2
+    # one core per model: on 2 cores two models side by side took 97 s where one after the
+    # other at two threads took 120 s (clip and vit); the Slurm profile sets more
+    threads: 1
     resources:
         mem_mb=8000,
         runtime=180,

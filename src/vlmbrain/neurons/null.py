@@ -27,11 +27,12 @@ __all__ = [
 
 def unit_columns(a, dtype=np.float32):
     """Centre the columns of ``a`` (T x n) and scale them to unit norm (zero stays zero)."""
-    a = np.asarray(a, dtype=dtype)
-    a = a - a.mean(axis=0, keepdims=True)
+    a = np.array(a, dtype=dtype)  # a new array, centred and scaled in place
+    a -= a.mean(axis=0, keepdims=True)
     norm = np.sqrt((a * a).sum(axis=0, keepdims=True))
     norm[norm == 0] = 1.0
-    return a / norm
+    a /= norm
+    return a
 
 
 def _periodogram(a):

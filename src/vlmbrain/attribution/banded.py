@@ -49,9 +49,9 @@ import itertools
 import numpy as np
 from tqdm.auto import tqdm
 
-from vlmbrain.encoding.temporal import run_slices
 from vlmbrain.stats.backend import NumpyBackend
 from vlmbrain.stats.missing import fill_missing
+from vlmbrain.stimuli.table import run_slices
 
 __all__ = [
     "banded_ridge_loro",

@@ -13,7 +13,6 @@ ANs restricted to their leading span), which keeps the bands of a banded ridge o
 from __future__ import annotations
 
 import numpy as np
-from sklearn.decomposition import PCA
 
 __all__ = ["feature_key", "feature_layers", "layer_components", "reference_components", "reference_key"]
 
@@ -45,6 +44,9 @@ def _scaled_scores(X, n_components):
     k = int(min(n_components, X.shape[0] - 1, X.shape[1]))
     if k < 1:
         raise ValueError(f"cannot take {n_components} components of a {X.shape} array")
+    # imported here: the per-subject jobs read this module's keys, not its PCA (1 s to import)
+    from sklearn.decomposition import PCA
+
     pca = PCA(n_components=k, svd_solver="full")
     scores = pca.fit_transform(X)
     total = float(pca.explained_variance_.sum())

@@ -16,9 +16,7 @@ rule activations:
         benchmark_path("activations/{model}")
     conda:
         "../../envs/models.yaml"
-    # one core per model: on 2 cores two models side by side took 97 s where one after the
-    # other at two threads took 120 s (clip and vit); the Slurm profile sets more
-    threads: 1
+    threads: PER_MODEL_THREADS
     resources:
         mem_mb=8000,
         runtime=180,

@@ -35,6 +35,12 @@ VOLUMETRIC = vbconfig.volumetric(config)
 if VOLUMETRIC:
     logger.warning(f"Surface figures skipped: {vbconfig.NO_SURFACE}.")
 REPORT_CATEGORIES = vbreport_html.CATEGORIES
+# Threads of a rule with one job per model (activations, neurons_grayordinates): the cores
+# shared among the models' jobs, which can all run at once. On 2 cores two jobs of one
+# thread each finish sooner than one after the other with two (bench/README.md, "Threads
+# and imports"); on 16 cores each of four models' jobs gets 4. Snakemake sets
+# workflow.cores to 1 for a cluster executor: the Slurm profile sets their threads.
+PER_MODEL_THREADS = max(1, workflow.cores // len(MODELS))
 # GPUs of an extraction or captioning job (the resource gpu: sbatch --gpus on Slurm)
 EXTRACTION_GPUS = 1 if config["extraction"]["device"] == "cuda" else 0
 # GPUs of an encoding-stage fit (encoding, neurons_subject, neurons_grayordinates,

@@ -143,9 +143,7 @@ if NEURONS:
             benchmark_path("neurons/grayordinates_{model}")
         conda:
             "../../envs/encoding.yaml"
-        # one core: on the default run a second thread gained 7% (27.3 s against 29.4 s,
-        # vit) while it held a core the other jobs waited for; the Slurm profile sets more
-        threads: 1
+        threads: PER_MODEL_THREADS
         resources:
             mem_mb=vbresources.mem_mb("neurons_grayordinates"),
             runtime=vbresources.runtime("neurons_grayordinates"),

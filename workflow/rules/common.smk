@@ -36,9 +36,9 @@ if VOLUMETRIC:
     logger.warning(f"Surface figures skipped: {vbconfig.NO_SURFACE}.")
 REPORT_CATEGORIES = vbreport_html.CATEGORIES
 # Threads of the per-model steps, extraction and the grayordinate-level neuron encoders:
-# the cores shared among the models' jobs, which can all run at once. On 2 cores two jobs of one
-# thread each finish sooner than one after the other with two (bench/README.md, "Threads
-# and imports"); on 16 cores each of four models' jobs gets 4. Snakemake sets
+# the cores shared among the models' jobs, which can all run at once. On 2 cores two jobs
+# of one thread each finish sooner than one after the other with two (bench/README.md,
+# "Threads and imports"); on 16 cores each of four models' jobs gets 4. Snakemake sets
 # workflow.cores to 1 for a cluster executor: the Slurm profile sets their threads.
 PER_MODEL_THREADS = max(1, workflow.cores // len(MODELS))
 # GPUs of an extraction or captioning job (the resource gpu: sbatch --gpus on Slurm)

@@ -16,7 +16,7 @@ rule activations:
         benchmark_path("activations/{model}")
     conda:
         "../../envs/models.yaml"
-    threads: PER_MODEL_THREADS
+    threads: per_model_threads()
     resources:
         mem_mb=8000,
         runtime=180,

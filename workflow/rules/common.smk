@@ -3,6 +3,8 @@ import os
 import sys
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
+
 _SRC = str(Path(workflow.basedir) / "src")
 if _SRC not in sys.path:
     sys.path.insert(0, _SRC)
@@ -35,12 +37,6 @@ VOLUMETRIC = vbconfig.volumetric(config)
 if VOLUMETRIC:
     logger.warning(f"Surface figures skipped: {vbconfig.NO_SURFACE}.")
 REPORT_CATEGORIES = vbreport_html.CATEGORIES
-# Threads of the per-model steps, extraction and the grayordinate-level neuron encoders:
-# the cores shared among the models' jobs, which can all run at once. On 2 cores two jobs
-# of one thread each finish sooner than one after the other with two (bench/README.md,
-# "Threads and imports"); on 16 cores each of four models' jobs gets 4. Snakemake sets
-# workflow.cores to 1 for a cluster executor: the Slurm profile sets their threads.
-PER_MODEL_THREADS = max(1, workflow.cores // len(MODELS))
 # GPUs of an extraction or captioning job (the resource gpu: sbatch --gpus on Slurm)
 EXTRACTION_GPUS = 1 if config["extraction"]["device"] == "cuda" else 0
 # GPUs of an encoding-stage fit (encoding, neurons_subject, neurons_grayordinates,
@@ -124,6 +120,22 @@ FINDINGS_TABLES = [
     "architecture",
 ]
 FINDINGS_FIGURES = ["prediction", "redundancy", "polarity", "architecture"]
+
+
+def per_model_threads():
+    """Threads of a job of a per-model step (extraction, the grayordinate-level neuron
+    encoders): ``--cores`` shared among the models' jobs, which can all run at once.
+
+    On 2 cores two jobs of one thread each finish sooner than one after the other with two
+    (bench/README.md, "Threads and imports"); on 16 cores each of four models' jobs gets 4.
+    Without ``--cores`` (a cluster executor, ``--unlock``) there is no total to share: one
+    thread, which the Slurm profile raises with ``set-threads``.
+    """
+    try:
+        cores = workflow.cores
+    except WorkflowError:  # no --cores given
+        return 1
+    return max(1, cores // len(MODELS))
 
 
 def path(key, **wildcards):

@@ -143,7 +143,7 @@ if NEURONS:
             benchmark_path("neurons/grayordinates_{model}")
         conda:
             "../../envs/encoding.yaml"
-        threads: PER_MODEL_THREADS
+        threads: per_model_threads()
         resources:
             mem_mb=vbresources.mem_mb("neurons_grayordinates"),
             runtime=vbresources.runtime("neurons_grayordinates"),

@@ -16,6 +16,8 @@ import numpy as np
 import scipy.fft
 from scipy.special import ndtr
 
+from vlmbrain.stats.glm import center
+
 __all__ = [
     "unit_columns",
     "circular_null_z",
@@ -27,8 +29,7 @@ __all__ = [
 
 def unit_columns(a, dtype=np.float32):
     """Centre the columns of ``a`` (T x n) and scale them to unit norm (zero stays zero)."""
-    a = np.array(a, dtype=dtype)  # a new array, centred and scaled in place
-    a -= a.mean(axis=0, keepdims=True)
+    a = center(a, dtype)  # a new array, scaled in place below
     norm = np.sqrt((a * a).sum(axis=0, keepdims=True))
     norm[norm == 0] = 1.0
     a /= norm

@@ -105,6 +105,35 @@ def test_subject_bold_is_checked_and_zscored(tmp_path):
     np.testing.assert_allclose(data[: kept[0]].std(0), 1, atol=1e-4)
 
 
+def test_subject_bold_equals_numpy_zscore_of_each_runs_kept_rows(tmp_path):
+    """The in-place loading gives exactly ``(x - x.mean(0)) / x.std(0)`` of each run's kept
+    rows, with the excluded columns (a NaN, an infinity, a constant run) all NaN."""
+    rng = np.random.default_rng(3)
+    paths, tables, raw = [], [], []
+    for run, n in (("A", 14), ("B", 11), ("C", 16)):
+        values = (rng.standard_normal((n, 91282)) * 7 + 250).astype(np.float32)
+        if run == "A":
+            values[3, 10] = np.nan
+            values[5, 20] = np.inf
+        if run == "B":
+            values[:, 30] = 4.0
+        path = tmp_path / f"{run}.dtseries.nii"
+        cifti.write_dtseries(path, values, tr=1.0)
+        paths.append(path)
+        tables.append(_table(run, n))
+        raw.append(values)
+    data = load_subject_bold(paths, tables, tr=1.0, nonfinite="exclude")
+    expected = []
+    for values, table in zip(raw, tables):
+        kept = values[(table["condition"] == "movie").to_numpy()]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            expected.append((kept - kept.mean(0)) / kept.std(0))
+    expected = np.concatenate(expected)
+    expected[:, [10, 20, 30]] = np.nan
+    np.testing.assert_array_equal(data, expected)
+    assert np.isnan(data[:, [10, 20, 30]]).all() and not np.isnan(np.delete(data, [10, 20, 30], 1)).any()
+
+
 def test_length_mismatch_names_both_files(tmp_path):
     path = tmp_path / "A.dtseries.nii"
     cifti.write_dtseries(path, np.zeros((9, 91282)), tr=1.0)

@@ -79,14 +79,15 @@ def bold_sizes(bold, tables, drop_rest=True, mask=None):
 
 
 def load_bytes(sizes):
-    """Peak of :func:`vlmbrain.fmri.bold.load_subject_bold`: while a run is read, the
-    runs z-scored so far next to the run's data as it is read (the file's array, the
-    grayordinates taken from it and their contiguous copy, the non-finite masks) and its
-    kept rows with the temporaries of their z-scoring; at the end the z-scored runs and
-    their concatenation."""
+    """Peak of :func:`vlmbrain.fmri.bold.load_subject_bold`: the subject's z-scored BOLD,
+    allocated once and filled run by run, next to the run being read (a NIfTI run's
+    image, its voxels and their contiguous copy; a CIFTI run's array; the non-finite
+    masks when a value is not finite) and one run's buffer for the squares of the
+    z-scoring; and two brain-model axes (the first run's, kept to compare, and the one
+    read: NIfTI data build theirs from the mask each time, about 220 bytes a voxel)."""
     V, kept, n_trs = sizes["V"], sum(sizes["kept"]), max(sizes["n_trs"])
-    reading = F32 * kept * V + (3 * F32 + 2) * n_trs * V + 4 * F32 * max(sizes["kept"]) * V
-    return max(2 * F32 * kept * V, reading)
+    arrays = F32 * kept * V + (3 * F32 + 2) * n_trs * V + F32 * max(sizes["kept"]) * V
+    return arrays + 2 * 240 * V
 
 
 def subject_bold_bytes(sizes):

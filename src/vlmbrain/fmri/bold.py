@@ -128,11 +128,14 @@ def read_bold(path, mask=None, nonfinite="error"):
         data = np.ascontiguousarray(data)
     else:
         data, bm, tr = read_dtseries(path)
-    bad = ~np.isfinite(data)
-    if bad.any():
-        if nonfinite == "error":
-            raise ValueError(nonfinite_message(path, bad))
-        data[bad] = np.nan  # infinite values too: no data
+    # one pass and no T x V mask when all is well: a column's sum is finite only when all
+    # its values are (a sum that overflows is checked value by value)
+    if not np.isfinite(np.add.reduce(data, axis=0)).all():
+        bad = ~np.isfinite(data)
+        if bad.any():
+            if nonfinite == "error":
+                raise ValueError(nonfinite_message(path, bad))
+            data[bad] = np.nan  # infinite values too: no data
     return data, bm, tr
 
 
@@ -264,11 +267,39 @@ def zscore(data, axis=0):
     Callers that model the series exclude constant ones first (as
     :func:`load_subject_bold` does): their 0 is no data, not a null response.
     """
-    data = np.asarray(data, dtype=np.float32)
-    mean = data.mean(axis=axis, keepdims=True)
-    std = data.std(axis=axis, keepdims=True)
+    data = np.array(data, dtype=np.float32)
+    moved = np.moveaxis(data, axis, 0)
+    _zscore_inplace(moved, np.empty_like(moved))
+    return data
+
+
+def _copy_rows(data, rows, out, block=512):
+    """``out[:] = data[rows]`` a block of columns at a time.
+
+    A CIFTI file's array is column-major (each grayordinate's series contiguous), and
+    copying it whole into row-major order strides across all of memory: 0.5 to 0.8 s for
+    a run of 900 TRs x 91,282 grayordinates, against 0.1 to 0.2 s by blocks of columns.
+    """
+    for start in range(0, data.shape[1], block):
+        cols = slice(start, start + block)
+        np.compress(rows, data[:, cols], axis=0, out=out[:, cols])
+
+
+def _zscore_inplace(x, buf):
+    """z-score the columns of ``x`` (float32, T x ...) in place, with ``buf`` (its shape)
+    for the squares.
+
+    The float32 operations of ``(x - x.mean(0)) / x.std(0)`` (numpy's own ``_var``), so
+    the same values, without their three T x V temporaries; a constant column becomes 0.
+    """
+    mean = x.mean(axis=0, keepdims=True)
+    x -= mean
+    np.square(x, out=buf)
+    var = np.add.reduce(buf, axis=0, keepdims=True)
+    np.true_divide(var, np.intp(x.shape[0]), out=var, casting="unsafe")
+    std = np.sqrt(var, out=var)
     std[std == 0] = 1.0
-    return (data - mean) / std
+    x /= std
 
 
 def load_subject_bold(paths, tables, tr, drop_rest=True, mask=None, nonfinite="error"):
@@ -318,34 +349,43 @@ def load_subject_bold(paths, tables, tr, drop_rest=True, mask=None, nonfinite="e
         table = read_stimulus_table(table) if not isinstance(table, pd.DataFrame) else table
         check_run(path, table, table_path, tr, mask)
         loaded.append(table)
-    out, geometry = [], None
+    # each run is written, z-scored in place, into its rows of one preallocated array:
+    # no T x V temporaries beyond the run being read and one buffer for the squares
+    rows = [kept_rows(timing(table), drop_rest) for table in loaded]
+    counts = [int(r.sum()) for r in rows]
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    bold = buf = geometry = None
     no_data = constant = None
-    for path, table in zip(paths, loaded):
+    for i, path in enumerate(paths):
         data, bm, _ = read_bold(path, mask=mask, nonfinite=nonfinite)
         if geometry is None:
             geometry = (path, bm)
             no_data = np.zeros(len(bm), bool)
             constant = np.zeros(len(bm), bool)
+            bold = np.empty((int(starts[-1]), len(bm)), np.float32)
+            buf = np.empty((max(counts), len(bm)), np.float32)
         elif len(bm) != len(geometry[1]):
             raise ValueError(
                 f"{path}: {len(bm)} grayordinates, but {geometry[0]} has {len(geometry[1])}"
             )
-        bad = np.isnan(data).any(axis=0)
-        kept = data[kept_rows(timing(table), drop_rest)]
+        # a column's sum is NaN exactly when it holds a NaN (read_bold made infinities NaN)
+        bad = np.isnan(np.add.reduce(data, axis=0))
+        kept = bold[starts[i] : starts[i + 1]]
+        _copy_rows(data, rows[i], kept)
+        del data  # not alive while the next run is read
         flat = np.zeros_like(bad)
-        if kept.shape[0]:
+        if counts[i]:
             flat = (kept.max(axis=0) == kept.min(axis=0)) & ~bad
         if bad.any() or flat.any():
             log.warning(
                 "%s: %d grayordinates with non-finite values (excluded: data.nonfinite: "
                 "exclude), %d constant over the run's %d kept TRs (excluded)",
-                path, int(bad.sum()), int(flat.sum()), kept.shape[0],
+                path, int(bad.sum()), int(flat.sum()), counts[i],
             )
         no_data |= bad
         constant |= flat
-        out.append(zscore(kept))
-        del data, kept  # not alive while the next run is read
-    bold = np.concatenate(out, axis=0)
+        if counts[i]:
+            _zscore_inplace(kept, buf[: counts[i]])
     excluded = no_data | constant
     if excluded.all():
         raise ValueError(

@@ -368,8 +368,12 @@ def load_subject_bold(paths, tables, tr, drop_rest=True, mask=None, nonfinite="e
             raise ValueError(
                 f"{path}: {len(bm)} grayordinates, but {geometry[0]} has {len(geometry[1])}"
             )
-        # a column's sum is NaN exactly when it holds a NaN (read_bold made infinities NaN)
-        bad = np.isnan(np.add.reduce(data, axis=0))
+        # with "error", read_bold has refused any non-finite value; with "exclude" it made
+        # them NaN, and a column's sum is NaN exactly when the column holds one
+        if nonfinite == "exclude":
+            bad = np.isnan(np.add.reduce(data, axis=0))
+        else:
+            bad = np.zeros(len(bm), bool)
         kept = bold[starts[i] : starts[i + 1]]
         _copy_rows(data, rows[i], kept)
         del data  # not alive while the next run is read
